@@ -1,0 +1,253 @@
+//! The sync shim: the only module that names `std::sync`, `parking_lot`, `crossbeam_deque` or
+//! `loom`.
+//!
+//! Every atomic, lock, condition variable, queue and thread the crate uses comes from here. Under
+//! the crate-scoped `--cfg taskyard_loom` the same names resolve to loom's instrumented versions,
+//! so the cross-thread protocols (queue hand-off, park/unpark, task state, join, shutdown) can be
+//! model-checked without touching the code that uses them. A downstream crate's `--cfg loom` does
+//! not switch anything here.
+//!
+//! crossbeam-deque is not instrumented for loom, so under the loom cfg it is replaced by a
+//! `Mutex<VecDeque>` with the same method names: loom then checks *our* protocol around the
+//! queues, not crossbeam's internals (which crossbeam checks itself).
+
+#[cfg(not(taskyard_loom))]
+pub(crate) use std::sync::Arc;
+#[cfg(not(taskyard_loom))]
+pub(crate) use std::sync::atomic;
+#[cfg(not(taskyard_loom))]
+pub(crate) use std::thread;
+
+#[cfg(taskyard_loom)]
+pub(crate) use loom::sync::Arc;
+#[cfg(taskyard_loom)]
+pub(crate) use loom::sync::atomic;
+#[cfg(taskyard_loom)]
+pub(crate) use loom::thread;
+
+/// Declares a thread-local that loom can see.
+#[cfg(not(taskyard_loom))]
+macro_rules! shim_thread_local {
+    ($($tt:tt)*) => { std::thread_local!($($tt)*); };
+}
+#[cfg(taskyard_loom)]
+macro_rules! shim_thread_local {
+    ($($tt:tt)*) => { loom::thread_local!($($tt)*); };
+}
+pub(crate) use shim_thread_local as thread_local;
+
+#[cfg(not(taskyard_loom))]
+mod lock {
+    /// A mutual-exclusion lock with an infallible `lock()` (parking_lot's).
+    pub(crate) type Mutex<T> = parking_lot::Mutex<T>;
+    /// Guard of [`Mutex`].
+    pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+
+    /// A condition variable paired with [`Mutex`].
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(parking_lot::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Self(parking_lot::Condvar::new())
+        }
+
+        /// Blocks until notified; spurious wake-ups are possible, so callers loop on a predicate.
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            self.0.wait(guard);
+        }
+
+        /// Blocks until notified or `timeout` passes. Only the real clock's park uses this; loom
+        /// models have no time and never reach it.
+        pub(crate) fn wait_for<T>(&self, guard: &mut MutexGuard<'_, T>, timeout: std::time::Duration) {
+            let _ = self.0.wait_for(guard, timeout);
+        }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+}
+
+#[cfg(taskyard_loom)]
+mod lock {
+    use std::ops::{Deref, DerefMut};
+
+    /// loom's mutex behind parking_lot's infallible signature.
+    #[derive(Debug, Default)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    /// Guard of [`Mutex`]; an `Option` so [`Condvar::wait`] can hand it to loom by value.
+    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard(Some(self.0.lock().expect("loom mutex poisoned")))
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock().ok().map(|guard| MutexGuard(Some(guard)))
+        }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner().expect("loom mutex poisoned")
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.0.as_ref().expect("guard present")
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.0.as_mut().expect("guard present")
+        }
+    }
+
+    /// loom's condition variable, waiting on [`MutexGuard`] in place.
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(loom::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Self(loom::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.0.take().expect("guard present");
+            guard.0 = Some(self.0.wait(inner).expect("loom mutex poisoned"));
+        }
+
+        /// loom has no time: a timed wait is an untimed one (models never rely on time-outs).
+        pub(crate) fn wait_for<T>(&self, guard: &mut MutexGuard<'_, T>, _timeout: std::time::Duration) {
+            self.wait(guard);
+        }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+}
+
+pub(crate) use lock::{Condvar, Mutex, MutexGuard};
+
+#[cfg(not(taskyard_loom))]
+pub(crate) mod deque {
+    pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+}
+
+#[cfg(taskyard_loom)]
+pub(crate) mod deque {
+    //! `Mutex<VecDeque>` stand-ins for crossbeam-deque with the methods the crate uses.
+    use super::{Arc, Mutex};
+    use std::collections::VecDeque;
+
+    /// Result of a steal attempt (crossbeam's shape; the stand-in never needs `Retry`).
+    #[derive(Debug)]
+    pub(crate) enum Steal<T> {
+        Empty,
+        Success(T),
+        #[allow(dead_code)]
+        Retry,
+    }
+
+    /// The owner's end of a worker queue (FIFO).
+    #[derive(Debug)]
+    pub(crate) struct Worker<T>(Arc<Mutex<VecDeque<T>>>);
+
+    /// A thief's end of a worker queue.
+    #[derive(Debug)]
+    pub(crate) struct Stealer<T>(Arc<Mutex<VecDeque<T>>>);
+
+    impl<T> Clone for Stealer<T> {
+        fn clone(&self) -> Self {
+            Self(self.0.clone())
+        }
+    }
+
+    impl<T> Worker<T> {
+        pub(crate) fn new_fifo() -> Self {
+            Self(Arc::new(Mutex::new(VecDeque::new())))
+        }
+        pub(crate) fn push(&self, value: T) {
+            self.0.lock().push_back(value);
+        }
+        pub(crate) fn pop(&self) -> Option<T> {
+            self.0.lock().pop_front()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
+        }
+        pub(crate) fn is_empty(&self) -> bool {
+            self.0.lock().is_empty()
+        }
+        pub(crate) fn stealer(&self) -> Stealer<T> {
+            Stealer(self.0.clone())
+        }
+    }
+
+    impl<T> Stealer<T> {
+        pub(crate) fn steal(&self) -> Steal<T> {
+            self.0.lock().pop_front().map_or(Steal::Empty, Steal::Success)
+        }
+        pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+            let mut source = self.0.lock();
+            let Some(first) = source.pop_front() else { return Steal::Empty };
+            let half = source.len() / 2;
+            let mut dest = dest.0.lock();
+            dest.extend(source.drain(..half));
+            Steal::Success(first)
+        }
+        pub(crate) fn is_empty(&self) -> bool {
+            self.0.lock().is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
+        }
+    }
+
+    /// The shared queue for tasks spawned from outside the workers.
+    #[derive(Debug)]
+    pub(crate) struct Injector<T>(Mutex<VecDeque<T>>);
+
+    impl<T> Injector<T> {
+        pub(crate) fn new() -> Self {
+            Self(Mutex::new(VecDeque::new()))
+        }
+        pub(crate) fn push(&self, value: T) {
+            self.0.lock().push_back(value);
+        }
+        pub(crate) fn steal(&self) -> Steal<T> {
+            self.0.lock().pop_front().map_or(Steal::Empty, Steal::Success)
+        }
+        pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+            let mut source = self.0.lock();
+            let Some(first) = source.pop_front() else { return Steal::Empty };
+            let half = source.len() / 2;
+            let mut dest = dest.0.lock();
+            dest.extend(source.drain(..half));
+            Steal::Success(first)
+        }
+        pub(crate) fn is_empty(&self) -> bool {
+            self.0.lock().is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
+        }
+    }
+}
