@@ -1,1 +1,2 @@
-fn main(){}
+//! Placeholder until the core benchmarks land.
+fn main() {}

@@ -30,15 +30,24 @@ enum BuildErrorKind {
 
 impl BuildError {
     pub(crate) fn zero_workers() -> Self {
-        Self { kind: BuildErrorKind::ZeroWorkers }
+        Self {
+            kind: BuildErrorKind::ZeroWorkers,
+        }
     }
 
     pub(crate) fn lane_share(lane: Lane, reason: impl Into<String>) -> Self {
-        Self { kind: BuildErrorKind::LaneShare { lane, reason: reason.into() } }
+        Self {
+            kind: BuildErrorKind::LaneShare {
+                lane,
+                reason: reason.into(),
+            },
+        }
     }
 
     pub(crate) fn thread_spawn(err: std::io::Error) -> Self {
-        Self { kind: BuildErrorKind::ThreadSpawn(err) }
+        Self {
+            kind: BuildErrorKind::ThreadSpawn(err),
+        }
     }
 
     /// The builder was asked for zero workers.
@@ -63,7 +72,9 @@ impl BuildError {
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            BuildErrorKind::ZeroWorkers => f.write_str("a runtime needs at least one worker (got 0)"),
+            BuildErrorKind::ZeroWorkers => {
+                f.write_str("a runtime needs at least one worker (got 0)")
+            }
             BuildErrorKind::LaneShare { lane, reason } => {
                 write!(f, "invalid share for lane `{lane}`: {reason}")
             }
@@ -106,7 +117,10 @@ enum SpawnErrorKind {
 
 impl SpawnError {
     pub(crate) fn shutdown(name: Option<&str>) -> Self {
-        Self { kind: SpawnErrorKind::Shutdown, name: name.map(str::to_owned) }
+        Self {
+            kind: SpawnErrorKind::Shutdown,
+            name: name.map(str::to_owned),
+        }
     }
 
     /// The runtime was shutting down or shut down.
@@ -126,7 +140,9 @@ impl fmt::Display for SpawnError {
             (SpawnErrorKind::Shutdown, Some(name)) => {
                 write!(f, "cannot spawn task `{name}`: the runtime is shut down")
             }
-            (SpawnErrorKind::Shutdown, None) => f.write_str("cannot spawn: the runtime is shut down"),
+            (SpawnErrorKind::Shutdown, None) => {
+                f.write_str("cannot spawn: the runtime is shut down")
+            }
         }
     }
 }
@@ -158,11 +174,19 @@ enum JoinErrorKind {
 
 impl JoinError {
     pub(crate) fn cancelled(id: TaskId, name: Option<&str>) -> Self {
-        Self { kind: JoinErrorKind::Cancelled, id, name: name.map(str::to_owned) }
+        Self {
+            kind: JoinErrorKind::Cancelled,
+            id,
+            name: name.map(str::to_owned),
+        }
     }
 
     pub(crate) fn panic(id: TaskId, name: Option<&str>, payload: Box<dyn Any + Send>) -> Self {
-        Self { kind: JoinErrorKind::Panic(payload), id, name: name.map(str::to_owned) }
+        Self {
+            kind: JoinErrorKind::Panic(payload),
+            id,
+            name: name.map(str::to_owned),
+        }
     }
 
     /// The task was cancelled (by [`JoinHandle::cancel`](crate::JoinHandle::cancel) or by a
@@ -184,7 +208,8 @@ impl JoinError {
     /// [`try_into_panic`](Self::try_into_panic).
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect("`JoinError::into_panic` called on a cancellation")
+        self.try_into_panic()
+            .expect("`JoinError::into_panic` called on a cancellation")
     }
 
     /// The panic payload, or the error back if it is not a panic.
@@ -234,7 +259,10 @@ impl fmt::Debug for JoinError {
         let kind = match &self.kind {
             JoinErrorKind::Cancelled => "Cancelled".to_owned(),
             JoinErrorKind::Panic(_) => {
-                format!("Panic({:?})", self.panic_message().unwrap_or("<non-string payload>"))
+                format!(
+                    "Panic({:?})",
+                    self.panic_message().unwrap_or("<non-string payload>")
+                )
             }
         };
         f.debug_struct("JoinError")

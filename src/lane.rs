@@ -60,8 +60,13 @@ impl Lane {
     pub const COUNT: usize = 5;
 
     /// Every lane, highest priority first.
-    pub const ALL: [Lane; Lane::COUNT] =
-        [Lane::Critical, Lane::High, Lane::Normal, Lane::Low, Lane::Background];
+    pub const ALL: [Lane; Lane::COUNT] = [
+        Lane::Critical,
+        Lane::High,
+        Lane::Normal,
+        Lane::Low,
+        Lane::Background,
+    ];
 
     /// Position of the lane, `0` for [`Lane::Critical`] up to `4` for [`Lane::Background`].
     ///
@@ -180,7 +185,9 @@ pub struct LaneShares {
 
 impl Default for LaneShares {
     fn default() -> Self {
-        Self { shares: [(0, 1), (1, 8), (1, 16), (1, 32), (1, 64)] }
+        Self {
+            shares: [(0, 1), (1, 8), (1, 16), (1, 32), (1, 64)],
+        }
     }
 }
 
@@ -193,7 +200,9 @@ impl LaneShares {
     /// assert_eq!(taskyard::LaneShares::none().get(taskyard::Lane::Low), (0, 1));
     /// ```
     pub fn none() -> Self {
-        Self { shares: [(0, 1); Lane::COUNT] }
+        Self {
+            shares: [(0, 1); Lane::COUNT],
+        }
     }
 
     /// Guarantees `lane` at least `steps` of every `per` steps while it has work waiting.
@@ -213,7 +222,10 @@ impl LaneShares {
     pub fn with(mut self, lane: Lane, steps: u32, per: u32) -> Result<Self, crate::BuildError> {
         use crate::error::BuildError;
         if lane == Lane::Critical {
-            return Err(BuildError::lane_share(lane, "the top lane needs no guaranteed share"));
+            return Err(BuildError::lane_share(
+                lane,
+                "the top lane needs no guaranteed share",
+            ));
         }
         if per == 0 || steps > per {
             return Err(BuildError::lane_share(
@@ -222,7 +234,11 @@ impl LaneShares {
             ));
         }
         self.shares[lane.index()] = (steps, per);
-        let total: f64 = self.shares.iter().map(|&(n, d)| f64::from(n) / f64::from(d)).sum();
+        let total: f64 = self
+            .shares
+            .iter()
+            .map(|&(n, d)| f64::from(n) / f64::from(d))
+            .sum();
         if total > 1.0 {
             return Err(BuildError::lane_share(
                 lane,
@@ -274,7 +290,10 @@ pub(crate) struct LanePicker {
 
 impl LanePicker {
     pub(crate) fn new(shares: LaneShares) -> Self {
-        Self { shares, credit: [0; Lane::COUNT] }
+        Self {
+            shares,
+            credit: [0; Lane::COUNT],
+        }
     }
 
     /// Picks the lane of the next step given which lanes have work waiting; `None` when none do.
@@ -303,19 +322,6 @@ impl LanePicker {
         let per = self.shares.shares[lane.index()].1;
         let credit = &mut self.credit[lane.index()];
         *credit = credit.saturating_sub(per);
-    }
-
-    /// The lanes whose credit makes them due on the next step if they have work, cheapest check
-    /// first: a worker looks at its peers' queues for these lanes only.
-    pub(crate) fn due_soon(&self) -> LaneMask {
-        let mut mask = LaneMask::EMPTY;
-        for lane in Lane::ALL {
-            let (earn, per) = self.shares.shares[lane.index()];
-            if earn > 0 && self.credit[lane.index()] + earn >= per {
-                mask = mask.with(lane);
-            }
-        }
-        mask
     }
 
     /// Forgets lane credits whose work turned out to be gone (a peer took it first).

@@ -11,15 +11,14 @@
 //! `Mutex<VecDeque>` with the same method names: loom then checks *our* protocol around the
 //! queues, not crossbeam's internals (which crossbeam checks itself).
 
-#[cfg(not(taskyard_loom))]
+/// Always std's `Arc`, under loom too: a `Waker` can only be made from std's `Arc` (through
+/// `std::task::Wake`), and reference counting is not a protocol of ours that loom must check.
 pub(crate) use std::sync::Arc;
 #[cfg(not(taskyard_loom))]
 pub(crate) use std::sync::atomic;
 #[cfg(not(taskyard_loom))]
 pub(crate) use std::thread;
 
-#[cfg(taskyard_loom)]
-pub(crate) use loom::sync::Arc;
 #[cfg(taskyard_loom)]
 pub(crate) use loom::sync::atomic;
 #[cfg(taskyard_loom)]
@@ -59,7 +58,11 @@ mod lock {
 
         /// Blocks until notified or `timeout` passes. Only the real clock's park uses this; loom
         /// models have no time and never reach it.
-        pub(crate) fn wait_for<T>(&self, guard: &mut MutexGuard<'_, T>, timeout: std::time::Duration) {
+        pub(crate) fn wait_for<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            timeout: std::time::Duration,
+        ) {
             let _ = self.0.wait_for(guard, timeout);
         }
 
@@ -130,7 +133,11 @@ mod lock {
         }
 
         /// loom has no time: a timed wait is an untimed one (models never rely on time-outs).
-        pub(crate) fn wait_for<T>(&self, guard: &mut MutexGuard<'_, T>, _timeout: std::time::Duration) {
+        pub(crate) fn wait_for<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            _timeout: std::time::Duration,
+        ) {
             self.wait(guard);
         }
 
@@ -144,7 +151,7 @@ mod lock {
     }
 }
 
-pub(crate) use lock::{Condvar, Mutex, MutexGuard};
+pub(crate) use lock::{Condvar, Mutex};
 
 #[cfg(not(taskyard_loom))]
 pub(crate) mod deque {
@@ -203,11 +210,16 @@ pub(crate) mod deque {
 
     impl<T> Stealer<T> {
         pub(crate) fn steal(&self) -> Steal<T> {
-            self.0.lock().pop_front().map_or(Steal::Empty, Steal::Success)
+            self.0
+                .lock()
+                .pop_front()
+                .map_or(Steal::Empty, Steal::Success)
         }
         pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
             let mut source = self.0.lock();
-            let Some(first) = source.pop_front() else { return Steal::Empty };
+            let Some(first) = source.pop_front() else {
+                return Steal::Empty;
+            };
             let half = source.len() / 2;
             let mut dest = dest.0.lock();
             dest.extend(source.drain(..half));
@@ -233,11 +245,16 @@ pub(crate) mod deque {
             self.0.lock().push_back(value);
         }
         pub(crate) fn steal(&self) -> Steal<T> {
-            self.0.lock().pop_front().map_or(Steal::Empty, Steal::Success)
+            self.0
+                .lock()
+                .pop_front()
+                .map_or(Steal::Empty, Steal::Success)
         }
         pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
             let mut source = self.0.lock();
-            let Some(first) = source.pop_front() else { return Steal::Empty };
+            let Some(first) = source.pop_front() else {
+                return Steal::Empty;
+            };
             let half = source.len() / 2;
             let mut dest = dest.0.lock();
             dest.extend(source.drain(..half));

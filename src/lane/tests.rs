@@ -11,7 +11,10 @@ fn strict_priority_without_shares() {
     for _ in 0..1000 {
         assert_eq!(picker.pick(all), Some(Lane::Critical));
     }
-    assert_eq!(picker.pick(mask(&[Lane::Low, Lane::Normal])), Some(Lane::Normal));
+    assert_eq!(
+        picker.pick(mask(&[Lane::Low, Lane::Normal])),
+        Some(Lane::Normal)
+    );
     assert_eq!(picker.pick(LaneMask::EMPTY), None);
 }
 
@@ -47,8 +50,9 @@ fn lane_served_by_priority_does_not_go_into_debt() {
         assert_eq!(picker.pick(mask(&[Lane::Low])), Some(Lane::Low));
     }
     // As soon as High arrives, Low still gets its half: debt would have starved it.
-    let picks: Vec<Lane> =
-        (0..4).map(|_| picker.pick(mask(&[Lane::High, Lane::Low])).unwrap()).collect();
+    let picks: Vec<Lane> = (0..4)
+        .map(|_| picker.pick(mask(&[Lane::High, Lane::Low])).unwrap())
+        .collect();
     assert_eq!(picks, [Lane::High, Lane::Low, Lane::High, Lane::Low]);
 }
 
@@ -73,9 +77,17 @@ fn several_guarantees_interleave_deterministically() {
 fn shares_are_validated() {
     assert!(LaneShares::default().with(Lane::Low, 3, 2).is_err());
     assert!(LaneShares::default().with(Lane::Low, 0, 0).is_err());
-    let err = LaneShares::default().with(Lane::Critical, 1, 2).unwrap_err();
+    let err = LaneShares::default()
+        .with(Lane::Critical, 1, 2)
+        .unwrap_err();
     assert!(err.to_string().contains("critical"), "{err}");
-    assert!(LaneShares::none().with(Lane::High, 1, 2).unwrap().with(Lane::Low, 1, 2).is_ok());
+    assert!(
+        LaneShares::none()
+            .with(Lane::High, 1, 2)
+            .unwrap()
+            .with(Lane::Low, 1, 2)
+            .is_ok()
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::sync::atomic::{AtomicU64, Ordering};
 /// # Examples
 ///
 /// ```
-/// let mut ex = taskyard::LocalExecutor::new();
+/// let ex = taskyard::LocalExecutor::new();
 /// let a = ex.spawn(async {});
 /// let b = ex.spawn(async {});
 /// assert_ne!(a.id(), b.id());

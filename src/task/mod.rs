@@ -12,10 +12,13 @@ use std::task::{Context, Poll, Waker};
 
 use crate::lane::Lane;
 
-// pub(crate) mod cell;
+pub(crate) mod cell;
+mod handle;
 mod id;
+mod state;
 mod yield_now;
 
+pub use handle::JoinHandle;
 pub use id::TaskId;
 pub use yield_now::{YieldNow, yield_now};
 
@@ -54,7 +57,7 @@ pub enum Step<T> {
 ///     }
 /// }
 ///
-/// let mut ex = LocalExecutor::new();
+/// let ex = LocalExecutor::new();
 /// let handle = ex.spawn_task(Countdown(3));
 /// ex.run_until_idle();
 /// assert_eq!(handle.try_take().unwrap().unwrap(), "liftoff");
@@ -80,7 +83,11 @@ pub struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     pub(crate) fn new(waker: &'a Waker, id: TaskId, lane: Lane) -> Self {
-        Self { context: Context::from_waker(waker), id, lane }
+        Self {
+            context: Context::from_waker(waker),
+            id,
+            lane,
+        }
     }
 
     /// The waker that makes a [`Step::Pending`] task runnable again.
@@ -110,7 +117,7 @@ impl<'a> Cx<'a> {
     ///     }
     /// }
     ///
-    /// let mut ex = LocalExecutor::new();
+    /// let ex = LocalExecutor::new();
     /// let handle = ex.spawn_task(Driver(Box::pin(async { 7 })));
     /// ex.run_until_idle();
     /// assert_eq!(handle.try_take().unwrap().unwrap(), 7);
@@ -143,7 +150,7 @@ impl<F: Future> FutureTask<F> {
     ///
     /// ```
     /// let task = taskyard::FutureTask::new(async { 1 + 1 });
-    /// let mut ex = taskyard::LocalExecutor::new();
+    /// let ex = taskyard::LocalExecutor::new();
     /// let handle = ex.spawn_task(task);
     /// ex.run_until_idle();
     /// assert_eq!(handle.try_take().unwrap().unwrap(), 2);

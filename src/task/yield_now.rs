@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 /// use std::rc::Rc;
 ///
 /// let log = Rc::new(RefCell::new(Vec::new()));
-/// let mut ex = taskyard::LocalExecutor::new();
+/// let ex = taskyard::LocalExecutor::new();
 /// for name in ["a", "b"] {
 ///     let log = log.clone();
 ///     ex.spawn(async move {
