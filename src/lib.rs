@@ -4,6 +4,7 @@
 
 mod error;
 mod lane;
+pub mod graph;
 pub(crate) mod sync;
 mod task;
 
