@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::names::NameIndex;
 use super::rank;
 use crate::lane::Lane;
 
@@ -92,8 +93,8 @@ impl Csr {
 #[derive(Clone, Debug)]
 pub struct Dag {
     pub(crate) names: Vec<String>,
-    /// Node indices sorted by name, for [`Dag::find`].
-    pub(crate) by_name: Vec<u32>,
+    /// Name lookup for [`Dag::find`].
+    pub(crate) by_name: NameIndex,
     pub(crate) lanes: Vec<Lane>,
     /// Effective cost of every node in nanoseconds.
     pub(crate) costs: Vec<u64>,
@@ -160,7 +161,7 @@ impl Dag {
         (0..self.len() as u32).map(NodeId)
     }
 
-    /// The node named `name`, in `O(log n)`.
+    /// The node named `name` (a hash lookup).
     ///
     /// # Examples
     ///
@@ -173,9 +174,8 @@ impl Dag {
     /// ```
     pub fn find(&self, name: &str) -> Option<NodeId> {
         self.by_name
-            .binary_search_by(|&i| self.names[i as usize].as_str().cmp(name))
-            .ok()
-            .map(|pos| NodeId(self.by_name[pos]))
+            .get(name, |i| &self.names[i as usize])
+            .map(NodeId)
     }
 
     /// The node's name.

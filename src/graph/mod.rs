@@ -5,6 +5,7 @@
 //! | file | mechanism |
 //! | --- | --- |
 //! | `builder.rs` | [`GraphBuilder`], [`NodeSpec`]: the graph by name |
+//! | `names.rs` | the name → index hash index |
 //! | `validate.rs` | names, edges, costs, cycles → [`Dag`], in `O(V + E)` |
 //! | `dag.rs` | [`Dag`], [`NodeId`]: compact successor lists, predecessor counts |
 //! | `rank.rs` | ranks (longest path to the end), critical path |
@@ -47,6 +48,7 @@
 mod builder;
 mod dag;
 mod error;
+mod names;
 mod order;
 mod plan;
 mod rank;

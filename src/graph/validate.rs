@@ -1,5 +1,5 @@
-//! Validation: from [`NodeSpec`]s (names) to a [`Dag`] (indices), in `O(V + E)` plus one sort of
-//! the names.
+//! Validation: from [`NodeSpec`]s (names) to a [`Dag`] (indices), in `O(V + E)` (names are
+//! resolved through a hash index).
 //!
 //! Nothing here recurses, so a chain of a million nodes validates on any stack. Cycles are found
 //! with Kahn's algorithm: the nodes it cannot order all lie on or behind a cycle, and each of
@@ -8,6 +8,7 @@
 
 use super::builder::NodeSpec;
 use super::dag::{Csr, Dag, NodeId};
+use super::names::NameIndex;
 use super::{GraphError, rank};
 
 /// Largest cost in nanoseconds: leaves room to add a few costs before saturating.
@@ -37,28 +38,10 @@ pub(super) fn validate(specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
         given_ns.push(ns);
     }
 
-    // 2. Names: sorted index, duplicates are neighbours.
-    let mut by_name: Vec<u32> = (0..n as u32).collect();
-    by_name.sort_unstable_by(|&a, &b| {
-        specs[a as usize]
-            .name
-            .cmp(&specs[b as usize].name)
-            .then(a.cmp(&b))
-    });
-    let duplicate = by_name
-        .windows(2)
-        .filter(|w| specs[w[0] as usize].name == specs[w[1] as usize].name)
-        .map(|w| w[1])
-        .min();
-    if let Some(dup) = duplicate {
-        return Err(GraphError::duplicate(&specs[dup as usize].name));
-    }
-    let lookup = |name: &str| -> Option<u32> {
-        by_name
-            .binary_search_by(|&i| specs[i as usize].name.as_str().cmp(name))
-            .ok()
-            .map(|pos| by_name[pos])
-    };
+    // 2. Names.
+    let by_name = NameIndex::build(n, |i| &specs[i as usize].name)
+        .map_err(|dup| GraphError::duplicate(&specs[dup as usize].name))?;
+    let lookup = |name: &str| by_name.get(name, |i| &specs[i as usize].name);
 
     // 3. Edges, resolved into predecessor lists (CSR by dependent).
     let mut finish_pred = Csr {
