@@ -4,6 +4,7 @@
 
 mod error;
 mod lane;
+pub mod graph;
 mod local;
 mod park;
 mod runtime;

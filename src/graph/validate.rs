@@ -1,0 +1,222 @@
+//! Validation: from [`NodeSpec`]s (names) to a [`Dag`] (indices), in `O(V + E)` (names are
+//! resolved through a hash index).
+//!
+//! Nothing here recurses, so a chain of a million nodes validates on any stack. Cycles are found
+//! with Kahn's algorithm: the nodes it cannot order all lie on or behind a cycle, and each of
+//! them has a predecessor that is also unordered, so walking predecessors from one of them must
+//! come back to a node already seen; the stretch between the two visits is a cycle.
+
+use super::builder::NodeSpec;
+use super::dag::{Csr, Dag, NodeId};
+use super::names::NameIndex;
+use super::{GraphError, rank};
+
+/// Largest cost in nanoseconds: leaves room to add a few costs before saturating.
+const MAX_COST_NS: f64 = (u64::MAX >> 1) as f64;
+
+pub(super) fn validate(specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
+    let n = specs.len();
+    if u32::try_from(n).is_err() {
+        return Err(GraphError::too_large("nodes", n));
+    }
+
+    // 1. Costs.
+    let mut estimates = Vec::with_capacity(n);
+    let mut given_ns = Vec::with_capacity(n);
+    for spec in &specs {
+        let ns = match spec.cost_ms {
+            None => None,
+            Some(ms) => {
+                let ns = (ms * 1e6).round();
+                if !(ms.is_finite() && ms >= 0.0 && ns <= MAX_COST_NS) {
+                    return Err(GraphError::invalid_cost(&spec.name, ms));
+                }
+                Some(ns as u64)
+            }
+        };
+        estimates.push(spec.cost_ms);
+        given_ns.push(ns);
+    }
+
+    // 2. Names.
+    let by_name = NameIndex::build(n, |i| &specs[i as usize].name)
+        .map_err(|dup| GraphError::duplicate(&specs[dup as usize].name))?;
+    let lookup = |name: &str| by_name.get(name, |i| &specs[i as usize].name);
+
+    // 3. Edges, resolved into predecessor lists (CSR by dependent).
+    let mut finish_pred = Csr {
+        offsets: Vec::with_capacity(n + 1),
+        targets: Vec::new(),
+    };
+    let mut start_pred = Csr {
+        offsets: Vec::with_capacity(n + 1),
+        targets: Vec::new(),
+    };
+    finish_pred.offsets.push(0);
+    start_pred.offsets.push(0);
+    for (i, spec) in specs.iter().enumerate() {
+        for (names, csr, start) in [
+            (&spec.after, &mut finish_pred, false),
+            (&spec.after_start, &mut start_pred, true),
+        ] {
+            for dep in names {
+                let j =
+                    lookup(dep).ok_or_else(|| GraphError::unknown_node(&spec.name, dep, start))?;
+                if j as usize == i {
+                    return Err(GraphError::self_edge(&spec.name, start));
+                }
+                csr.targets.push(NodeId(j));
+            }
+            let len = u32::try_from(csr.targets.len())
+                .map_err(|_| GraphError::too_large("edges", csr.targets.len()))?;
+            csr.offsets.push(len);
+        }
+    }
+    let finish = transpose(&finish_pred, n);
+    let start = transpose(&start_pred, n);
+    let counts = |csr: &Csr| -> Vec<u32> { csr.offsets.windows(2).map(|w| w[1] - w[0]).collect() };
+    let finish_preds = counts(&finish_pred);
+    let start_preds = counts(&start_pred);
+
+    // 4. Cycles (Kahn over both edge kinds).
+    let topo = match topological_order(&finish, &start, &finish_preds, &start_preds) {
+        Ok(topo) => topo,
+        Err(left) => {
+            let cycle = find_cycle(&finish_pred, &start_pred, &left);
+            return Err(GraphError::cycle_of(
+                cycle
+                    .into_iter()
+                    .map(|v| specs[v as usize].name.clone())
+                    .collect(),
+            ));
+        }
+    };
+
+    // Effective costs: unknown costs are the mean of the known ones; no costs at all, 1 ms each.
+    let known: Vec<u64> = given_ns.iter().flatten().copied().collect();
+    let has_costs = !known.is_empty();
+    let fill = if has_costs {
+        let sum: u128 = known.iter().map(|&c| u128::from(c)).sum();
+        (sum / known.len() as u128) as u64
+    } else {
+        1_000_000
+    };
+    let costs: Vec<u64> = given_ns.iter().map(|c| c.unwrap_or(fill)).collect();
+
+    let mut names = Vec::with_capacity(n);
+    let mut lanes = Vec::with_capacity(n);
+    for spec in specs {
+        names.push(spec.name);
+        lanes.push(spec.lane);
+    }
+    let mut dag = Dag {
+        names,
+        by_name,
+        lanes,
+        costs,
+        estimates,
+        has_costs,
+        finish_preds,
+        start_preds,
+        finish,
+        start,
+        topo,
+        ranks: Vec::new(),
+    };
+    dag.ranks = if has_costs {
+        rank::path_lengths(&dag, &dag.costs)
+    } else {
+        rank::descendant_counts(&dag)
+    };
+    Ok(dag)
+}
+
+/// Successor lists from predecessor lists (a counting sort, so each row keeps dependents in
+/// submission order).
+fn transpose(preds: &Csr, n: usize) -> Csr {
+    let mut offsets = vec![0u32; n + 1];
+    for &p in &preds.targets {
+        offsets[p.index() + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut targets = vec![NodeId(0); preds.targets.len()];
+    for v in 0..n {
+        for &p in preds.row(v) {
+            let slot = &mut fill[p.index()];
+            targets[*slot as usize] = NodeId(v as u32);
+            *slot += 1;
+        }
+    }
+    Csr { offsets, targets }
+}
+
+/// Kahn's algorithm. On a cycle, returns the remaining in-degrees (non-zero exactly for the nodes
+/// that could not be ordered).
+fn topological_order(
+    finish: &Csr,
+    start: &Csr,
+    finish_preds: &[u32],
+    start_preds: &[u32],
+) -> Result<Vec<NodeId>, Vec<u32>> {
+    let n = finish_preds.len();
+    let mut left: Vec<u32> = finish_preds
+        .iter()
+        .zip(start_preds)
+        .map(|(a, b)| a + b)
+        .collect();
+    let mut topo: Vec<NodeId> = (0..n as u32)
+        .filter(|&v| left[v as usize] == 0)
+        .map(NodeId)
+        .collect();
+    topo.reserve(n - topo.len());
+    let mut head = 0;
+    while head < topo.len() {
+        let v = topo[head].index();
+        head += 1;
+        for &s in finish.row(v).iter().chain(start.row(v)) {
+            let l = &mut left[s.index()];
+            *l -= 1;
+            if *l == 0 {
+                topo.push(s);
+            }
+        }
+    }
+    if topo.len() == n { Ok(topo) } else { Err(left) }
+}
+
+/// A cycle among the nodes with `left[v] > 0`, in execution order, starting at its
+/// earliest-submitted node.
+fn find_cycle(finish_pred: &Csr, start_pred: &Csr, left: &[u32]) -> Vec<u32> {
+    let first = left
+        .iter()
+        .position(|&l| l > 0)
+        .expect("Kahn left some node unordered");
+    // Walk predecessors; `seen[v]` is v's position on the walk plus one.
+    let mut seen = vec![0u32; left.len()];
+    let mut walk: Vec<u32> = Vec::new();
+    let mut v = first;
+    while seen[v] == 0 {
+        walk.push(v as u32);
+        seen[v] = walk.len() as u32;
+        v = finish_pred
+            .row(v)
+            .iter()
+            .chain(start_pred.row(v))
+            .map(|p| p.index())
+            .find(|&p| left[p] > 0)
+            .expect("an unordered node has an unordered predecessor");
+    }
+    let mut cycle = walk.split_off(seen[v] as usize - 1);
+    // The walk went against the edges.
+    cycle.reverse();
+    let min_at = cycle
+        .iter()
+        .enumerate()
+        .min_by_key(|&(_, &v)| v)
+        .map_or(0, |(i, _)| i);
+    cycle.rotate_left(min_at);
+    cycle
+}
