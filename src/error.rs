@@ -161,7 +161,11 @@ impl std::error::Error for SpawnError {}
 /// assert_eq!(err.task_name(), Some("exploder"));
 /// assert!(err.to_string().contains("boom"));
 /// ```
-pub struct JoinError {
+pub struct JoinError(Box<JoinErrorInner>);
+
+/// Boxed so that a join slot holding `Result<T, JoinError>` costs one word for the error side:
+/// every live task carries that slot, and errors are the rare case.
+struct JoinErrorInner {
     kind: JoinErrorKind,
     id: TaskId,
     name: Option<String>,
@@ -174,30 +178,30 @@ enum JoinErrorKind {
 
 impl JoinError {
     pub(crate) fn cancelled(id: TaskId, name: Option<&str>) -> Self {
-        Self {
+        Self(Box::new(JoinErrorInner {
             kind: JoinErrorKind::Cancelled,
             id,
             name: name.map(str::to_owned),
-        }
+        }))
     }
 
     pub(crate) fn panic(id: TaskId, name: Option<&str>, payload: Box<dyn Any + Send>) -> Self {
-        Self {
+        Self(Box::new(JoinErrorInner {
             kind: JoinErrorKind::Panic(payload),
             id,
             name: name.map(str::to_owned),
-        }
+        }))
     }
 
     /// The task was cancelled (by [`JoinHandle::cancel`](crate::JoinHandle::cancel) or by a
     /// shutdown deadline) before it finished.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.kind, JoinErrorKind::Cancelled)
+        matches!(self.0.kind, JoinErrorKind::Cancelled)
     }
 
     /// The task panicked in a step.
     pub fn is_panic(&self) -> bool {
-        matches!(self.kind, JoinErrorKind::Panic(_))
+        matches!(self.0.kind, JoinErrorKind::Panic(_))
     }
 
     /// The panic payload, to re-raise with [`std::panic::resume_unwind`].
@@ -214,34 +218,39 @@ impl JoinError {
 
     /// The panic payload, or the error back if it is not a panic.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.kind {
-            JoinErrorKind::Panic(payload) => Ok(payload),
-            _ => Err(self),
+        match self.0.kind {
+            JoinErrorKind::Panic(_) => {
+                let JoinErrorKind::Panic(payload) = self.0.kind else {
+                    unreachable!()
+                };
+                Ok(payload)
+            }
+            JoinErrorKind::Cancelled => Err(self),
         }
     }
 
     /// The id of the task.
     pub fn task_id(&self) -> TaskId {
-        self.id
+        self.0.id
     }
 
     /// The name the task was spawned with, if any.
     pub fn task_name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.0.name.as_deref()
     }
 
     /// The panic message, when the payload is a string (as with `panic!("...")`).
     pub fn panic_message(&self) -> Option<&str> {
-        match &self.kind {
+        match &self.0.kind {
             JoinErrorKind::Panic(payload) => panic_message(payload.as_ref()),
             JoinErrorKind::Cancelled => None,
         }
     }
 
     fn subject(&self) -> String {
-        match &self.name {
-            Some(name) => format!("task `{name}` ({})", self.id),
-            None => format!("task {}", self.id),
+        match &self.0.name {
+            Some(name) => format!("task `{name}` ({})", self.0.id),
+            None => format!("task {}", self.0.id),
         }
     }
 }
@@ -256,7 +265,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match &self.kind {
+        let kind = match &self.0.kind {
             JoinErrorKind::Cancelled => "Cancelled".to_owned(),
             JoinErrorKind::Panic(_) => {
                 format!(
@@ -267,15 +276,15 @@ impl fmt::Debug for JoinError {
         };
         f.debug_struct("JoinError")
             .field("kind", &format_args!("{kind}"))
-            .field("id", &self.id)
-            .field("name", &self.name)
+            .field("id", &self.0.id)
+            .field("name", &self.0.name)
             .finish()
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &self.0.kind {
             JoinErrorKind::Cancelled => write!(f, "{} was cancelled", self.subject()),
             JoinErrorKind::Panic(_) => match self.panic_message() {
                 Some(msg) => write!(f, "{} panicked: {msg}", self.subject()),

@@ -299,6 +299,14 @@ impl LanePicker {
     /// Picks the lane of the next step given which lanes have work waiting; `None` when none do.
     pub(crate) fn pick(&mut self, waiting: LaneMask) -> Option<Lane> {
         let top = waiting.highest()?;
+        if waiting.0.is_power_of_two() {
+            // One lane alone: the others lose their credit (nothing waits there) and this one
+            // earns at most its period and pays it right back, so every credit ends at zero.
+            if self.credit != [0; Lane::COUNT] {
+                self.credit = [0; Lane::COUNT];
+            }
+            return Some(top);
+        }
         let mut due = None;
         for lane in Lane::ALL {
             let credit = &mut self.credit[lane.index()];

@@ -3,8 +3,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod error;
-mod lane;
 pub mod graph;
+mod lane;
 mod local;
 mod park;
 mod runtime;

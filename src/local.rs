@@ -27,7 +27,10 @@ use slab::Slab;
 use crate::error::JoinError;
 use crate::lane::{Lane, LaneMask, LanePicker, LaneShares};
 use crate::park::Parker;
-use crate::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::sync::atomic::{
+    AtomicBool,
+    Ordering::{Relaxed, SeqCst},
+};
 use crate::sync::{Arc, Mutex};
 use crate::task::{Cx, FutureTask, SpawnOptions, Step, Task, TaskId, TaskMeta};
 use crate::time::{Clock, SharedClock, SystemClock};
@@ -295,6 +298,8 @@ struct Core {
     waiting: LaneMask,
     picker: LanePicker,
     next_generation: u64,
+    /// The inbox's previous buffer, kept for reuse.
+    woken_spare: Vec<(usize, u64)>,
 }
 
 impl Core {
@@ -391,6 +396,7 @@ impl LocalExecutor {
                 waiting: LaneMask::EMPTY,
                 picker: LanePicker::new(LaneShares::default()),
                 next_generation: 0,
+                woken_spare: Vec::new(),
             }),
             inbox: Arc::new(Inbox::default()),
             clock: Arc::new(SystemClock::new()),
@@ -512,11 +518,14 @@ impl LocalExecutor {
 
     /// Moves tasks woken through their wakers into their queues.
     fn drain_inbox(&self, core: &mut Core) {
-        if !self.inbox.pending.swap(false, SeqCst) {
+        // A plain load first: the read-modify-write is paid only when something was woken.
+        if !self.inbox.pending.load(Relaxed) || !self.inbox.pending.swap(false, SeqCst) {
             return;
         }
-        let woken = std::mem::take(&mut *self.inbox.woken.lock());
-        for (key, generation) in woken {
+        // Swap buffers rather than take the vector, so waking does not allocate every time.
+        let mut woken = std::mem::take(&mut core.woken_spare);
+        std::mem::swap(&mut *self.inbox.woken.lock(), &mut woken);
+        for &(key, generation) in &woken {
             let current = core
                 .tasks
                 .get(key)
@@ -525,6 +534,8 @@ impl LocalExecutor {
                 core.enqueue(key);
             }
         }
+        woken.clear();
+        core.woken_spare = woken;
     }
 
     /// Runs one step of the next task by the lane policy. `false` when no task is runnable.

@@ -39,6 +39,12 @@ impl Parker {
     }
 }
 
+impl AsRef<Parker> for Parker {
+    fn as_ref(&self) -> &Parker {
+        self
+    }
+}
+
 /// A `Waker` that unparks a thread blocked in `block_on` or `join`.
 #[derive(Debug, Default)]
 pub(crate) struct ThreadWaker {

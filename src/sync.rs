@@ -16,6 +16,10 @@
 pub(crate) use std::sync::Arc;
 #[cfg(not(taskyard_loom))]
 pub(crate) use std::sync::atomic;
+
+/// A process-wide counter that no protocol depends on (task ids). It stays std's under loom:
+/// a `static` needs a `const` constructor, which loom's atomics do not have.
+pub(crate) use std::sync::atomic::AtomicU64 as UnmodelledAtomicU64;
 #[cfg(not(taskyard_loom))]
 pub(crate) use std::thread;
 
@@ -29,9 +33,12 @@ pub(crate) use loom::thread;
 macro_rules! shim_thread_local {
     ($($tt:tt)*) => { std::thread_local!($($tt)*); };
 }
+/// Under loom, drops the `const { }` initialiser form, which loom's macro does not take.
 #[cfg(taskyard_loom)]
 macro_rules! shim_thread_local {
-    ($($tt:tt)*) => { loom::thread_local!($($tt)*); };
+    ($vis:vis static $name:ident: $t:ty = const { $init:expr };) => {
+        loom::thread_local!($vis static $name: $t = $init;);
+    };
 }
 pub(crate) use shim_thread_local as thread_local;
 
@@ -94,14 +101,6 @@ mod lock {
 
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard(Some(self.0.lock().expect("loom mutex poisoned")))
-        }
-
-        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0.try_lock().ok().map(|guard| MutexGuard(Some(guard)))
-        }
-
-        pub(crate) fn into_inner(self) -> T {
-            self.0.into_inner().expect("loom mutex poisoned")
         }
     }
 

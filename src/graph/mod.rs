@@ -11,6 +11,7 @@
 //! | `rank.rs` | ranks (longest path to the end), critical path |
 //! | `order.rs` | [`Policy`], [`ReadyOrder`], [`ReadyKey`], [`ReadyQueue`]: which ready node starts first, for simulator and runtime alike |
 //! | `plan.rs` | [`Policy::Planned`]: the best of several orders, found in virtual time |
+//! | `run.rs` | [`Graph`], [`GraphHandle`]: running on a [`Runtime`](crate::Runtime) with release counters |
 //! | `simulate.rs` | the virtual-time run on `P` workers |
 //! | `report.rs` | [`GraphReport`], [`NodeReport`], [`NodeStatus`] |
 //!
@@ -53,6 +54,7 @@ mod order;
 mod plan;
 mod rank;
 mod report;
+mod run;
 mod simulate;
 mod validate;
 
@@ -61,6 +63,7 @@ pub use dag::{Dag, NodeId};
 pub use error::GraphError;
 pub use order::{Policy, ReadyKey, ReadyOrder, ReadyQueue};
 pub use report::{GraphReport, NodeReport, NodeStatus};
+pub use run::{Graph, GraphHandle, IntoNodeResult, RunnableGraph};
 
 impl Dag {
     /// The order in which ready nodes start under `policy` on `workers` workers; see

@@ -75,6 +75,7 @@ pub struct NodeReport {
     ready: Option<Duration>,
     start: Option<Duration>,
     end: Option<Duration>,
+    error: Option<String>,
 }
 
 impl NodeReport {
@@ -88,7 +89,18 @@ impl NodeReport {
             ready: None,
             start: None,
             end: None,
+            error: None,
         }
+    }
+
+    /// Records why the node failed.
+    pub(crate) fn set_error(&mut self, message: String) {
+        self.error = Some(message);
+    }
+
+    /// Why the node failed: the error's message, or `panicked: …` for a panic.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 
     /// Records a finished run.
@@ -108,7 +120,6 @@ impl NodeReport {
     }
 
     /// Records a node skipped because `cause` failed.
-    #[allow(dead_code)] // for the runtime
     pub(crate) fn skipped(&mut self, cause: NodeId) {
         self.status = NodeStatus::Skipped { cause };
     }

@@ -20,15 +20,15 @@ use crossbeam_utils::CachePadded;
 use crate::error::SpawnError;
 use crate::lane::{Lane, LaneShares};
 use crate::park::Parker;
-use crate::sync::atomic::{AtomicBool, Ordering};
-use crate::sync::deque::{Injector, Stealer, Worker as LocalQueue};
+use crate::sync::atomic::{AtomicBool, Ordering, Ordering::SeqCst};
+use crate::sync::deque::{Injector, Steal, Stealer, Worker as LocalQueue};
 use crate::sync::{Arc, Condvar, Mutex};
 use crate::task::cell::{Header, Outcome, RawTask, Schedule, TaskCell};
 use crate::task::{FutureTask, JoinHandle, SpawnOptions, Task, TaskId, TaskMeta};
 use crate::time::SharedClock;
 
 mod builder;
-mod idle;
+pub(crate) mod idle;
 pub(crate) mod metrics;
 mod registry;
 mod shutdown;
@@ -117,6 +117,15 @@ fn enter(shared: Arc<Shared>, worker: Option<Rc<WorkerLocal>>) -> EnterGuard {
     EnterGuard(previous)
 }
 
+/// The index of the worker the current thread is, if it is one of a runtime's workers.
+pub(crate) fn current_worker() -> Option<usize> {
+    CONTEXT.with(|ctx| {
+        ctx.borrow()
+            .as_ref()
+            .and_then(|e| e.worker.as_ref().map(|w| w.index))
+    })
+}
+
 impl Shared {
     fn is_current(&self, entered: &Entered) -> bool {
         std::ptr::eq(Arc::as_ptr(&entered.shared), self)
@@ -125,7 +134,8 @@ impl Shared {
     /// Pushes a task that the caller owns (state `SCHEDULED`) to a run queue: the current
     /// worker's own queue when called from one of this runtime's workers, else the injector.
     /// A peer is woken only when the push leaves a backlog it could take, so a chain of tasks
-    /// each spawning or waking the next stays on one core.
+    /// each spawning or waking the next stays on one core. Peers that are awake find the rest
+    /// of a growing backlog themselves: a worker scans its peers before it sleeps.
     fn push(&self, task: TaskRef) {
         let lane = task.header().meta.lane.index();
         let mut task = Some(task);
@@ -138,15 +148,47 @@ impl Shared {
                 .as_ref()?;
             let queue = &local.queues[lane];
             queue.push(task.take().expect("task not yet pushed"));
-            Some(queue.len() > 1)
+            // Wake a peer when a backlog forms, and again every so often while it grows (a
+            // peer that went back to sleep after stealing part of it gets another call).
+            let len = queue.len();
+            Some(len == 2 || len % 64 == 0)
         });
         match (task, backlog) {
             (None, Some(false)) => {}
             (None, _) => self.idle.notify_one(&self.remotes),
             (Some(task), _) => {
                 self.injector[lane].push(task);
+                // `notify_one` issues the SeqCst fence that pairs with `stop_workers`.
                 self.idle.notify_one(&self.remotes);
+                if self.stopping.load(SeqCst) {
+                    // The workers may have exited before this push: end what they left.
+                    self.cancel_queued();
+                }
             }
+        }
+    }
+
+    /// Ends, as cancelled, every task left in the injector and the workers' queues. Called
+    /// after the workers stop: each such task was live when the registry closed, so it was
+    /// told to cancel and runs no step here.
+    fn cancel_queued(&self) {
+        fn drain(steal: impl Fn() -> Steal<TaskRef>) {
+            loop {
+                match steal() {
+                    Steal::Success(task) => {
+                        task.cancel();
+                        let _ = task.run();
+                    }
+                    Steal::Empty => return,
+                    Steal::Retry => std::hint::spin_loop(),
+                }
+            }
+        }
+        for queue in &self.injector {
+            drain(|| queue.steal());
+        }
+        for stealer in self.remotes.iter().flat_map(|r| r.stealers.iter()) {
+            drain(|| stealer.steal());
         }
     }
 
@@ -381,6 +423,11 @@ impl Handle {
     /// A snapshot of every worker's counters and queue depths.
     pub fn metrics(&self) -> RuntimeMetrics {
         self.shared.metrics()
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn clock(&self) -> crate::time::SharedClock {
+        self.shared.clock.clone()
     }
 
     /// Whether shutdown has begun (spawns are refused).

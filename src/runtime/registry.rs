@@ -41,7 +41,7 @@ impl Totals {
 
 pub(crate) struct Registry {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
-    /// Signalled when a shard empties after [`close`](Self::close), for the draining shutdown.
+    /// Signalled on every removal after [`close`](Self::close), for the draining shutdown.
     drained: Condvar,
     drained_lock: Mutex<()>,
 }
@@ -82,10 +82,11 @@ impl Registry {
             return None;
         }
         let entry = guard.tasks.vacant_entry();
-        let cell = build(RegistrySlot {
-            shard,
-            key: entry.key(),
-        });
+        let slot = RegistrySlot {
+            shard: u32::try_from(shard).expect("shard index fits in u32"),
+            key: u32::try_from(entry.key()).expect("fewer than 2^32 live tasks per shard"),
+        };
+        let cell = build(slot);
         entry.insert(cell.clone());
         guard.totals.spawned += 1;
         Some(cell)
@@ -94,8 +95,8 @@ impl Registry {
     /// Forgets an ended task and counts how it ended.
     pub(crate) fn remove(&self, slot: RegistrySlot, outcome: Outcome) {
         let (removed, now_drained) = {
-            let mut guard = self.shards[slot.shard].lock();
-            let removed = guard.tasks.try_remove(slot.key);
+            let mut guard = self.shards[slot.shard as usize].lock();
+            let removed = guard.tasks.try_remove(slot.key as usize);
             debug_assert!(removed.is_some(), "task released twice");
             let totals = &mut guard.totals;
             match outcome {
@@ -105,7 +106,7 @@ impl Registry {
                 Outcome::CancelledUnstarted => totals.cancelled_unstarted += 1,
                 Outcome::Live => unreachable!("released a live task"),
             }
-            (removed, guard.closed && guard.tasks.is_empty())
+            (removed, guard.closed)
         };
         // The last reference may go here; drop it outside the shard lock.
         drop(removed);
@@ -152,6 +153,21 @@ impl Registry {
             totals.add(&shard.lock().totals);
         }
         totals
+    }
+
+    /// Waits until `done` holds (checked under the drain lock, so a removal between the check
+    /// and the wait is not missed) or `timeout` passes. Returns whether `done` held.
+    pub(crate) fn wait_until(
+        &self,
+        timeout: std::time::Duration,
+        done: impl Fn(&Self) -> bool,
+    ) -> bool {
+        let mut lock = self.drained_lock.lock();
+        if done(self) {
+            return true;
+        }
+        self.drained.wait_for(&mut lock, timeout);
+        done(self)
     }
 
     /// Waits until no task is live or `wait` says to stop waiting. `wait` receives the guard of

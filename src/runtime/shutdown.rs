@@ -8,6 +8,9 @@
 //! 3. request cancellation of every task still live: a waiting task is cancelled by this thread
 //!    at once, a queued one by the worker that pops it, a running one when its step returns;
 //! 4. tell the workers to stop: each one works until nothing is visible in any queue, then exits;
+//!    a task pushed to the injector after that (a spawn or a wake racing the stop) is ended by
+//!    whichever of the pusher and this thread looks second: the pusher checks `stopping` after a
+//!    `SeqCst` fence, this thread drains the queues after its own;
 //! 5. wait for the workers, for a grace period only: a step that never returns keeps its thread,
 //!    and its task is reported as [`TaskOutcome::Abandoned`].
 
@@ -18,7 +21,7 @@ use super::Shared;
 use super::registry::Totals;
 use crate::lane::Lane;
 use crate::sync::Arc;
-use crate::sync::atomic::Ordering::SeqCst;
+use crate::sync::atomic::{Ordering::SeqCst, fence};
 use crate::sync::thread::JoinHandle;
 use crate::task::TaskId;
 use crate::task::cell::{Outcome, RawTask};
@@ -219,6 +222,7 @@ pub(super) fn shutdown(
         task.cancel();
     }
     shared.stopping.store(true, SeqCst);
+    fence(SeqCst);
     shared.idle.notify_all(&shared.remotes);
 
     let all_exited = {
@@ -235,6 +239,28 @@ pub(super) fn shutdown(
         }
         *exited == shared.remotes.len()
     };
+    // A push that raced the workers' exit is seen here, or its pusher saw `stopping` and
+    // cleans up itself (see `Shared::push`). Either way, wait for it before reporting: the only
+    // tasks allowed to stay live are those inside a step that has not returned.
+    let grace = SystemClock::new();
+    let give_up_at = grace.now() + GRACE;
+    loop {
+        shared.cancel_queued();
+        let only_stuck = |registry: &super::registry::Registry| {
+            registry
+                .live_tasks()
+                .iter()
+                .all(|task| task.header().state.load().is_running())
+        };
+        let remaining = give_up_at.saturating_sub(grace.now());
+        if remaining.is_zero()
+            || shared
+                .registry
+                .wait_until(remaining.min(MANUAL_CLOCK_POLL), only_stuck)
+        {
+            break;
+        }
+    }
     if all_exited {
         for thread in threads {
             // Workers catch task panics; a worker thread itself does not panic.

@@ -49,8 +49,8 @@ impl Outcome {
 /// Where a task sits in the runtime's registry of live tasks.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RegistrySlot {
-    pub(crate) shard: usize,
-    pub(crate) key: usize,
+    pub(crate) shard: u32,
+    pub(crate) key: u32,
 }
 
 /// What every task has, whatever its type.
@@ -126,10 +126,20 @@ struct JoinSlot<O> {
     taken: bool,
 }
 
+/// The task itself and its waker, both dropped when the task ends.
+///
+/// The waker holds a reference to the cell that holds it: that cycle is what lets a step run
+/// without making a waker (two reference-count updates) each time, and it is broken when the
+/// task ends, which every task does (shutdown cancels whatever is left).
+struct Body<T> {
+    task: Option<T>,
+    waker: Option<Waker>,
+}
+
 pub(crate) struct TaskCell<T: Task, S> {
     header: Header,
     scheduler: Arc<S>,
-    body: Mutex<Option<T>>,
+    body: Mutex<Body<T>>,
     join: Mutex<JoinSlot<T::Output>>,
 }
 
@@ -157,7 +167,10 @@ where
                 panic_message: Mutex::new(None),
             },
             scheduler,
-            body: Mutex::new(Some(task)),
+            body: Mutex::new(Body {
+                task: Some(task),
+                waker: None,
+            }),
             join: Mutex::new(JoinSlot {
                 output: None,
                 waker: None,
@@ -171,7 +184,10 @@ where
     /// releases the task from the scheduler. Called once, by the task's owner.
     fn complete(&self, result: Result<T::Output, JoinError>, outcome: Outcome) {
         // A body whose destructor panics must not take the worker down either.
-        let body = self.body.lock().take();
+        let body = {
+            let mut body = self.body.lock();
+            (body.task.take(), body.waker.take())
+        };
         let _ = catch_unwind(AssertUnwindSafe(move || drop(body)));
         self.header.state.transition_to_complete();
         self.header.outcome.store(outcome as u8, Ordering::Release);
@@ -218,11 +234,12 @@ where
             self.complete_cancelled();
             return RunResult::Ended;
         }
-        let waker = Waker::from(self.clone());
-        let mut cx = Cx::new(&waker, self.header.id, self.header.meta.lane);
         let step = {
             let mut body = self.body.lock();
-            let task = body.as_mut().expect("a running task has its body");
+            let Body { task, waker } = &mut *body;
+            let waker = waker.get_or_insert_with(|| Waker::from(self.clone()));
+            let mut cx = Cx::new(waker, self.header.id, self.header.meta.lane);
+            let task = task.as_mut().expect("a running task has its body");
             catch_unwind(AssertUnwindSafe(|| task.step(&mut cx)))
         };
         let yielded = match step {

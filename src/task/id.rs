@@ -3,7 +3,8 @@
 use std::cell::Cell;
 use std::fmt;
 
-use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::UnmodelledAtomicU64 as AtomicU64;
+use crate::sync::atomic::Ordering;
 
 /// A task's id, unique among all tasks of the process.
 ///

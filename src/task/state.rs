@@ -42,6 +42,9 @@ impl Snapshot {
     pub(crate) fn is_started(self) -> bool {
         self.0 & STARTED != 0
     }
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
     #[cfg(test)]
     pub(crate) fn is_scheduled(self) -> bool {
         self.0 & SCHEDULED != 0

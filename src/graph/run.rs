@@ -1,0 +1,578 @@
+//! Running a graph on a [`Runtime`](crate::Runtime): release counters, rank-ordered ready
+//! nodes, failure propagation and the real-time [`GraphReport`].
+//!
+//! # How ready nodes reach workers in rank order
+//!
+//! A released node goes into the run's [`ReadyQueue`] (ordered by the same [`ReadyOrder`] the
+//! simulator uses) and one *token* task goes into the runtime on the node's lane. A token does
+//! not carry a node: when a worker runs it, it pops the best ready node of its lane at that
+//! moment. Tokens per lane always equal ready nodes per lane, so a token always finds one, and
+//! whichever worker runs it, the owner or a thief, takes the node that ranks first. Workers and
+//! thieves cannot undo the order.
+//!
+//! When a node finishes and releases successors, its token keeps one token's worth for itself
+//! and takes the best ready node of its lane on its next step: a chain runs on one worker
+//! without a spawn per node, and the rank order still holds because the token pops the best
+//! node, not necessarily the one it released.
+//!
+//! # Release
+//!
+//! Each node has an atomic count of the predecessors it still waits for (finish edges and
+//! start edges). A start decrements the start-successors, a finish the finish-successors; the
+//! caller that brings a count to zero releases the node, so each node is released exactly once
+//! without a lock. A node that fails marks its transitive dependents skipped, naming it as the
+//! cause; independent branches go on.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use super::builder::{GraphBuilder, NodeSpec};
+use super::dag::{Dag, NodeId};
+use super::error::GraphError;
+use super::order::{Policy, ReadyOrder, ReadyQueue};
+use super::report::{GraphReport, NodeReport, NodeStatus};
+use crate::error::SpawnError;
+use crate::lane::Lane;
+use crate::runtime::Handle;
+use crate::sync::atomic::{
+    AtomicU8, AtomicU32, AtomicUsize,
+    Ordering::{AcqRel, Acquire, Release},
+};
+use crate::sync::{Arc, Mutex};
+use crate::task::{Cx, FutureTask, SpawnOptions, Step, Task};
+use crate::time::SharedClock;
+
+/// What a node's body may return: `()` for "done", or a `Result` whose error fails the node.
+pub trait IntoNodeResult {
+    /// `Ok(())` for success, the error's message for a failure.
+    fn into_node_result(self) -> Result<(), String>;
+}
+
+impl IntoNodeResult for () {
+    fn into_node_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display> IntoNodeResult for Result<(), E> {
+    fn into_node_result(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+type NodeBody = Box<dyn Task<Output = Result<(), String>> + Send>;
+
+/// Adapts a task whose output is `()` or a `Result` to a node body.
+struct Body<T>(T);
+
+impl<T: Task> Task for Body<T>
+where
+    T::Output: IntoNodeResult,
+{
+    type Output = Result<(), String>;
+    fn step(&mut self, cx: &mut Cx<'_>) -> Step<Result<(), String>> {
+        match self.0.step(cx) {
+            Step::Done(out) => Step::Done(out.into_node_result()),
+            Step::Yield => Step::Yield,
+            Step::Pending => Step::Pending,
+        }
+    }
+}
+
+/// A closure as a one-step task.
+struct Once<F>(Option<F>);
+
+impl<F: FnOnce() -> R, R: IntoNodeResult> Task for Once<F> {
+    type Output = Result<(), String>;
+    fn step(&mut self, _cx: &mut Cx<'_>) -> Step<Result<(), String>> {
+        let f = self.0.take().expect("a closure node runs once");
+        Step::Done(f().into_node_result())
+    }
+}
+
+/// A dependency graph whose nodes have work to do: closures, state-machine tasks or futures.
+///
+/// Nodes are named; [`NodeSpec`] sets a node's cost estimate, lane and edges by name.
+/// [`build`](Self::build) validates the whole graph before anything runs.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use taskyard::Runtime;
+/// use taskyard::graph::{Graph, NodeStatus, Policy};
+///
+/// let log = Arc::new(Mutex::new(Vec::new()));
+/// let mut graph = Graph::new();
+/// for (name, after) in [("extract", None), ("transform", Some("extract")), ("load", Some("transform"))] {
+///     let log = log.clone();
+///     let node = graph.node(name, move || log.lock().unwrap().push(name));
+///     if let Some(after) = after {
+///         node.after(after);
+///     }
+/// }
+/// graph.node("fails", || Err::<(), _>("no such table")).cost_ms(1.0);
+/// graph.node("never", || ()).after("fails");
+///
+/// let rt = Runtime::builder().workers(2).build()?;
+/// let report = rt.run_graph(graph.build()?, Policy::Rank)?.join();
+/// assert_eq!(*log.lock().unwrap(), ["extract", "transform", "load"]);
+/// assert_eq!(report.find("fails").unwrap().error(), Some("no such table"));
+/// assert!(matches!(report.find("never").unwrap().status(), NodeStatus::Skipped { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct Graph {
+    spec: GraphBuilder,
+    bodies: Vec<NodeBody>,
+}
+
+impl fmt::Debug for Graph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Graph")
+            .field("nodes", &self.spec.len())
+            .finish()
+    }
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a node that runs `body` once, in one step. `body` returns `()` or a `Result`; an
+    /// error (or a panic) fails the node.
+    pub fn node<F, R>(&mut self, name: impl Into<String>, body: F) -> &mut NodeSpec
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: IntoNodeResult + 'static,
+    {
+        self.add(name, Box::new(Once(Some(body))))
+    }
+
+    /// Adds a node that runs a state-machine [`Task`], step by step.
+    pub fn task_node<T>(&mut self, name: impl Into<String>, task: T) -> &mut NodeSpec
+    where
+        T: Task + Send + 'static,
+        T::Output: IntoNodeResult,
+    {
+        self.add(name, Box::new(Body(task)))
+    }
+
+    /// Adds a node that runs a future.
+    pub fn future_node<F>(&mut self, name: impl Into<String>, future: F) -> &mut NodeSpec
+    where
+        F: Future + Send + 'static,
+        F::Output: IntoNodeResult,
+    {
+        self.add(name, Box::new(Body(FutureTask::new(future))))
+    }
+
+    fn add(&mut self, name: impl Into<String>, body: NodeBody) -> &mut NodeSpec {
+        self.bodies.push(body);
+        self.spec.node(name)
+    }
+
+    /// Validates the graph.
+    ///
+    /// # Errors
+    ///
+    /// [`GraphError`] naming the offender: a cycle (with its path), a self edge, an unknown
+    /// node, a duplicate name, a negative or non-finite cost.
+    pub fn build(self) -> Result<RunnableGraph, GraphError> {
+        Ok(RunnableGraph {
+            dag: self.spec.build()?,
+            bodies: self.bodies,
+        })
+    }
+}
+
+/// A validated [`Graph`], ready to simulate or run.
+pub struct RunnableGraph {
+    dag: Dag,
+    bodies: Vec<NodeBody>,
+}
+
+impl fmt::Debug for RunnableGraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunnableGraph")
+            .field("nodes", &self.dag.len())
+            .finish()
+    }
+}
+
+impl RunnableGraph {
+    /// The graph's structure: names, costs, edges, ranks.
+    pub fn dag(&self) -> &Dag {
+        &self.dag
+    }
+
+    /// Simulates the graph in virtual time with its cost estimates; see [`Dag::simulate`].
+    ///
+    /// # Errors
+    ///
+    /// Fails when `workers` is zero.
+    pub fn simulate(&self, workers: usize, policy: Policy) -> Result<GraphReport, GraphError> {
+        self.dag.simulate(workers, policy)
+    }
+}
+
+/// Per-node progress of a run.
+const WAITING: u8 = 0;
+const RELEASED: u8 = 1;
+const ENDED: u8 = 2;
+const SKIPPED: u8 = 3;
+
+#[derive(Default)]
+struct NodeTimes {
+    ready: Duration,
+    start: Duration,
+    worker: usize,
+}
+
+struct GraphRun {
+    dag: Dag,
+    order: ReadyOrder,
+    workers: usize,
+    handle: Handle,
+    clock: SharedClock,
+    origin: Duration,
+    pending: Box<[AtomicU32]>,
+    state: Box<[AtomicU8]>,
+    bodies: Box<[Mutex<Option<NodeBody>>]>,
+    times: Box<[Mutex<NodeTimes>]>,
+    reports: Box<[Mutex<Option<NodeReport>>]>,
+    ready: Mutex<ReadyQueue>,
+    remaining: AtomicUsize,
+    done: Mutex<Done>,
+}
+
+#[derive(Default)]
+struct Done {
+    report: Option<GraphReport>,
+    waker: Option<Waker>,
+}
+
+impl GraphRun {
+    fn now(&self) -> Duration {
+        self.clock.now().saturating_sub(self.origin)
+    }
+
+    /// Puts released nodes in the ready queue and returns how many went to each lane.
+    fn release(&self, nodes: &[NodeId]) -> [usize; Lane::COUNT] {
+        let mut per_lane = [0; Lane::COUNT];
+        if nodes.is_empty() {
+            return per_lane;
+        }
+        let now = self.now();
+        for &node in nodes {
+            self.state[node.index()].store(RELEASED, Release);
+            self.times[node.index()].lock().ready = now;
+            per_lane[self.dag.lane(node).index()] += 1;
+        }
+        let mut ready = self.ready.lock();
+        for &node in nodes {
+            ready.push(self.order.key(node));
+        }
+        per_lane
+    }
+
+    /// Decrements the counts of `successors`; returns the ones this call released.
+    fn retire(&self, successors: &[NodeId]) -> Vec<NodeId> {
+        successors
+            .iter()
+            .copied()
+            .filter(|s| self.pending[s.index()].fetch_sub(1, AcqRel) == 1)
+            .collect()
+    }
+
+    fn spawn_tokens(self: &Arc<Self>, per_lane: [usize; Lane::COUNT]) {
+        for lane in Lane::ALL {
+            for _ in 0..per_lane[lane.index()] {
+                let token = Token {
+                    run: self.clone(),
+                    lane,
+                    node: None,
+                };
+                let spawned = self
+                    .handle
+                    .spawn_task_with(SpawnOptions::new().lane(lane), token);
+                if spawned.is_err() {
+                    // The runtime is shutting down: what has not run is reported as not run.
+                    self.finish_run();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn start(self: &Arc<Self>, node: NodeId) {
+        {
+            let mut times = self.times[node.index()].lock();
+            times.start = self.now();
+            times.worker = crate::runtime::current_worker().unwrap_or(0);
+        }
+        let released = self.retire(self.dag.successors_after_start(node));
+        let per_lane = self.release(&released);
+        self.spawn_tokens(per_lane);
+    }
+
+    /// Records the end of `node`; returns the ready nodes released per lane.
+    fn finish(&self, node: NodeId, result: Result<(), String>) -> [usize; Lane::COUNT] {
+        let end = self.now();
+        let times = std::mem::take(&mut *self.times[node.index()].lock());
+        let mut report = NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node));
+        let status = if result.is_ok() {
+            NodeStatus::Done
+        } else {
+            NodeStatus::Failed
+        };
+        report.ran(status, times.worker, times.ready, times.start, end);
+        let failed = result.is_err();
+        if let Err(message) = result {
+            report.set_error(message);
+        }
+        *self.reports[node.index()].lock() = Some(report);
+        self.state[node.index()].store(ENDED, Release);
+        let mut ended = 1;
+        let per_lane = if failed {
+            ended += self.skip_dependents(node);
+            [0; Lane::COUNT]
+        } else {
+            let released = self.retire(self.dag.successors_after_finish(node));
+            self.release(&released)
+        };
+        if self.remaining.fetch_sub(ended, AcqRel) == ended {
+            self.finish_run();
+        }
+        per_lane
+    }
+
+    /// Marks every node that can no longer start because `failed` did not finish; returns how
+    /// many it marked. A node is marked once even if several of its predecessors fail.
+    fn skip_dependents(&self, failed: NodeId) -> usize {
+        let mut stack: Vec<NodeId> = self.dag.successors_after_finish(failed).to_vec();
+        let mut skipped = 0;
+        while let Some(node) = stack.pop() {
+            let state = &self.state[node.index()];
+            if state
+                .compare_exchange(WAITING, SKIPPED, AcqRel, Acquire)
+                .is_err()
+            {
+                continue;
+            }
+            skipped += 1;
+            let mut report =
+                NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node));
+            report.skipped(failed);
+            *self.reports[node.index()].lock() = Some(report);
+            stack.extend_from_slice(self.dag.successors_after_finish(node));
+            stack.extend_from_slice(self.dag.successors_after_start(node));
+        }
+        skipped
+    }
+
+    /// Builds the report once every node has ended (or the runtime refused more work).
+    fn finish_run(&self) {
+        let nodes = self
+            .dag
+            .nodes()
+            .map(|node| {
+                self.reports[node.index()].lock().take().unwrap_or_else(|| {
+                    NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node))
+                })
+            })
+            .collect();
+        let report = GraphReport::new(&self.dag, self.order.policy(), self.workers, nodes);
+        let waker = {
+            let mut done = self.done.lock();
+            if done.report.is_some() {
+                return;
+            }
+            done.report = Some(report);
+            done.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// A runtime task that runs the best ready node of its lane (see the module docs).
+struct Token {
+    run: Arc<GraphRun>,
+    lane: Lane,
+    node: Option<(NodeId, NodeBody)>,
+}
+
+impl Task for Token {
+    type Output = ();
+
+    fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
+        let run = self.run.clone();
+        if self.node.is_none() {
+            let Some(node) = run.ready.lock().pop_lane(self.lane) else {
+                // Only after the runtime refused a token: the run is being torn down.
+                return Step::Done(());
+            };
+            let body = run.bodies[node.index()]
+                .lock()
+                .take()
+                .expect("a node is taken once");
+            run.start(node);
+            self.node = Some((node, body));
+        }
+        let (node, body) = self.node.as_mut().expect("a node was just taken");
+        let result = match catch_unwind(AssertUnwindSafe(|| body.step(cx))) {
+            Ok(Step::Yield) => return Step::Yield,
+            Ok(Step::Pending) => return Step::Pending,
+            Ok(Step::Done(result)) => result,
+            Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
+                Some(message) => format!("panicked: {message}"),
+                None => "panicked".to_owned(),
+            }),
+        };
+        let node = *node;
+        self.node = None;
+        let mut per_lane = run.finish(node, result);
+        // Keep one released node of this lane for this token: it runs next, without a spawn.
+        let keep = per_lane[self.lane.index()] > 0;
+        if keep {
+            per_lane[self.lane.index()] -= 1;
+        }
+        run.spawn_tokens(per_lane);
+        if keep { Step::Yield } else { Step::Done(()) }
+    }
+}
+
+/// A running graph; wait for its [`GraphReport`] with [`join`](Self::join) or `.await`.
+pub struct GraphHandle {
+    run: Arc<GraphRun>,
+}
+
+impl fmt::Debug for GraphHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphHandle")
+            .field("remaining", &self.run.remaining.load(Acquire))
+            .finish()
+    }
+}
+
+impl GraphHandle {
+    /// Blocks the current thread until every node has ended, then returns the report.
+    ///
+    /// Call it from outside the runtime; inside a task, `.await` the handle.
+    pub fn join(self) -> GraphReport {
+        crate::park::block_on(self)
+    }
+
+    /// Nodes that have not ended yet.
+    pub fn remaining(&self) -> usize {
+        self.run.remaining.load(Acquire)
+    }
+}
+
+impl Future for GraphHandle {
+    type Output = GraphReport;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GraphReport> {
+        let mut done = self.run.done.lock();
+        match done.report.take() {
+            Some(report) => Poll::Ready(report),
+            None => {
+                done.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Handle {
+    /// Starts running `graph` on this runtime: ready nodes start in `policy` order (computed
+    /// for this runtime's number of workers), each on its own lane.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the runtime is shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskyard::Runtime;
+    /// use taskyard::graph::{Graph, Policy};
+    ///
+    /// let rt = Runtime::builder().workers(2).build()?;
+    /// let mut graph = Graph::new();
+    /// graph.node("a", || ()).cost_ms(5.0);
+    /// graph.future_node("b", async {}).cost_ms(1.0).after_start("a");
+    /// let report = rt.handle().run_graph(graph.build()?, Policy::Planned)?.join();
+    /// assert!(report.nodes().iter().all(|n| n.status().is_done()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_graph(
+        &self,
+        graph: RunnableGraph,
+        policy: Policy,
+    ) -> Result<GraphHandle, SpawnError> {
+        let RunnableGraph { dag, bodies } = graph;
+        let workers = self.workers();
+        let order = dag
+            .order(policy, workers)
+            .expect("a runtime has at least one worker");
+        let n = dag.len();
+        let clock = self.clock();
+        let run = Arc::new(GraphRun {
+            order,
+            workers,
+            handle: self.clone(),
+            origin: clock.now(),
+            clock,
+            pending: dag
+                .nodes()
+                .map(|v| AtomicU32::new(dag.pending(v)))
+                .collect(),
+            state: (0..n).map(|_| AtomicU8::new(WAITING)).collect(),
+            bodies: bodies.into_iter().map(|b| Mutex::new(Some(b))).collect(),
+            times: (0..n).map(|_| Mutex::new(NodeTimes::default())).collect(),
+            reports: (0..n).map(|_| Mutex::new(None)).collect(),
+            ready: Mutex::new(ReadyQueue::new()),
+            remaining: AtomicUsize::new(n),
+            done: Mutex::new(Done::default()),
+            dag,
+        });
+        if self.is_shut_down() {
+            return Err(SpawnError::shutdown(None));
+        }
+        if n == 0 {
+            run.finish_run();
+        }
+        let roots: Vec<NodeId> = run
+            .dag
+            .nodes()
+            .filter(|&v| run.dag.pending(v) == 0)
+            .collect();
+        let per_lane = run.release(&roots);
+        run.spawn_tokens(per_lane);
+        Ok(GraphHandle { run })
+    }
+}
+
+impl crate::Runtime {
+    /// Starts running `graph`; see [`Handle::run_graph`].
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the runtime is shut down.
+    pub fn run_graph(
+        &self,
+        graph: RunnableGraph,
+        policy: Policy,
+    ) -> Result<GraphHandle, SpawnError> {
+        self.handle().run_graph(graph, policy)
+    }
+}
