@@ -14,7 +14,7 @@ mod time;
 
 pub use error::{BuildError, JoinError, SpawnError};
 pub use lane::{Lane, LaneShares, ParseLaneError};
-pub use local::{LocalExecutor, LocalJoinHandle};
+pub use local::{LocalExecutor, LocalJoinHandle, LocalSpawner};
 pub use runtime::TaskTotals;
 pub use runtime::{
     Builder, Handle, Runtime, RuntimeMetrics, ShutdownReport, TaskOutcome, TaskRecord,

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use slab::Slab;
 
-use crate::error::JoinError;
+use crate::error::{JoinError, SpawnError};
 use crate::lane::{Lane, LaneMask, LanePicker, LaneShares};
 use crate::park::Parker;
 use crate::sync::atomic::{
@@ -325,6 +325,111 @@ impl Core {
     }
 }
 
+/// What the executor and its [`LocalSpawner`]s share.
+struct LocalShared {
+    core: RefCell<Core>,
+    inbox: Arc<Inbox>,
+}
+
+impl LocalShared {
+    fn spawn<T: Task + 'static>(
+        &self,
+        options: SpawnOptions,
+        task: T,
+    ) -> LocalJoinHandle<T::Output> {
+        let mut core = self.core.borrow_mut();
+        let generation = core.next_generation;
+        core.next_generation += 1;
+        let key = core.tasks.vacant_entry().key();
+        let waker = Waker::from(Arc::new(LocalWaker {
+            inbox: self.inbox.clone(),
+            key,
+            generation,
+        }));
+        let cell = Rc::new(LocalCell {
+            id: TaskId::next(),
+            meta: options.meta,
+            waker,
+            cancel_requested: Cell::new(false),
+            body: RefCell::new(Some(task)),
+            slot: RefCell::new(LocalSlot {
+                output: None,
+                joiner: None,
+                finished: false,
+            }),
+        });
+        core.tasks.insert(Entry {
+            task: cell.clone(),
+            generation,
+            queued: false,
+        });
+        core.enqueue(key);
+        LocalJoinHandle { raw: cell }
+    }
+}
+
+/// Spawns onto a [`LocalExecutor`] from inside its tasks (or anywhere on its thread) without a
+/// reference to the executor. It does not keep the executor alive.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// let ex = taskyard::LocalExecutor::new();
+/// let spawner = ex.spawner();
+/// let ran = Rc::new(Cell::new(false));
+/// let flag = ran.clone();
+/// ex.spawn(async move {
+///     spawner.spawn(async move { flag.set(true) }).unwrap();
+/// });
+/// ex.run_until_idle();
+/// assert!(ran.get());
+/// ```
+#[derive(Clone)]
+pub struct LocalSpawner {
+    shared: std::rc::Weak<LocalShared>,
+}
+
+impl fmt::Debug for LocalSpawner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalSpawner")
+            .field("alive", &(self.shared.strong_count() > 0))
+            .finish()
+    }
+}
+
+impl LocalSpawner {
+    /// Spawns a future on [`Lane::Normal`].
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the executor has been dropped.
+    pub fn spawn<F: Future + 'static>(
+        &self,
+        future: F,
+    ) -> Result<LocalJoinHandle<F::Output>, SpawnError> {
+        self.spawn_task_with(SpawnOptions::new(), FutureTask::new(future))
+    }
+
+    /// Spawns a state-machine task with a name and lane.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the executor has been dropped.
+    pub fn spawn_task_with<T: Task + 'static>(
+        &self,
+        options: SpawnOptions,
+        task: T,
+    ) -> Result<LocalJoinHandle<T::Output>, SpawnError> {
+        match self.shared.upgrade() {
+            Some(shared) => Ok(shared.spawn(options, task)),
+            None => Err(SpawnError::shutdown(options.meta.name.as_deref())),
+        }
+    }
+}
+
 /// An executor that runs tasks on the thread that calls it, within the budget the caller gives.
 ///
 /// It is neither `Send` nor `Sync`: its tasks need not be `Send` either.
@@ -365,8 +470,7 @@ impl Core {
 /// assert_eq!((frames, alpha.get()), (4, 0));
 /// ```
 pub struct LocalExecutor {
-    core: RefCell<Core>,
-    inbox: Arc<Inbox>,
+    shared: Rc<LocalShared>,
     clock: SharedClock,
     running: Cell<bool>,
     _not_send: PhantomData<Rc<()>>,
@@ -390,15 +494,17 @@ impl LocalExecutor {
     /// An empty executor with the default [`LaneShares`] and the real clock.
     pub fn new() -> Self {
         Self {
-            core: RefCell::new(Core {
-                tasks: Slab::new(),
-                queues: Default::default(),
-                waiting: LaneMask::EMPTY,
-                picker: LanePicker::new(LaneShares::default()),
-                next_generation: 0,
-                woken_spare: Vec::new(),
+            shared: Rc::new(LocalShared {
+                core: RefCell::new(Core {
+                    tasks: Slab::new(),
+                    queues: Default::default(),
+                    waiting: LaneMask::EMPTY,
+                    picker: LanePicker::new(LaneShares::default()),
+                    next_generation: 0,
+                    woken_spare: Vec::new(),
+                }),
+                inbox: Arc::new(Inbox::default()),
             }),
-            inbox: Arc::new(Inbox::default()),
             clock: Arc::new(SystemClock::new()),
             running: Cell::new(false),
             _not_send: PhantomData,
@@ -415,7 +521,7 @@ impl LocalExecutor {
     /// # drop(ex);
     /// ```
     pub fn with_lane_shares(self, shares: LaneShares) -> Self {
-        self.core.borrow_mut().picker = LanePicker::new(shares);
+        self.shared.core.borrow_mut().picker = LanePicker::new(shares);
         self
     }
 
@@ -435,12 +541,24 @@ impl LocalExecutor {
 
     /// The number of tasks that have not ended.
     pub fn len(&self) -> usize {
-        self.core.borrow().tasks.len()
+        self.shared.core.borrow().tasks.len()
     }
 
     /// Whether every task has ended.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A handle for spawning onto this executor from inside its tasks.
+    pub fn spawner(&self) -> LocalSpawner {
+        LocalSpawner {
+            shared: Rc::downgrade(&self.shared),
+        }
+    }
+
+    /// The executor's clock.
+    pub(crate) fn clock(&self) -> SharedClock {
+        self.clock.clone()
     }
 
     /// Spawns a future on [`Lane::Normal`].
@@ -486,45 +604,20 @@ impl LocalExecutor {
         options: SpawnOptions,
         task: T,
     ) -> LocalJoinHandle<T::Output> {
-        let mut core = self.core.borrow_mut();
-        let generation = core.next_generation;
-        core.next_generation += 1;
-        let key = core.tasks.vacant_entry().key();
-        let waker = Waker::from(Arc::new(LocalWaker {
-            inbox: self.inbox.clone(),
-            key,
-            generation,
-        }));
-        let cell = Rc::new(LocalCell {
-            id: TaskId::next(),
-            meta: options.meta,
-            waker,
-            cancel_requested: Cell::new(false),
-            body: RefCell::new(Some(task)),
-            slot: RefCell::new(LocalSlot {
-                output: None,
-                joiner: None,
-                finished: false,
-            }),
-        });
-        core.tasks.insert(Entry {
-            task: cell.clone(),
-            generation,
-            queued: false,
-        });
-        core.enqueue(key);
-        LocalJoinHandle { raw: cell }
+        self.shared.spawn(options, task)
     }
 
     /// Moves tasks woken through their wakers into their queues.
     fn drain_inbox(&self, core: &mut Core) {
         // A plain load first: the read-modify-write is paid only when something was woken.
-        if !self.inbox.pending.load(Relaxed) || !self.inbox.pending.swap(false, SeqCst) {
+        if !self.shared.inbox.pending.load(Relaxed)
+            || !self.shared.inbox.pending.swap(false, SeqCst)
+        {
             return;
         }
         // Swap buffers rather than take the vector, so waking does not allocate every time.
         let mut woken = std::mem::take(&mut core.woken_spare);
-        std::mem::swap(&mut *self.inbox.woken.lock(), &mut woken);
+        std::mem::swap(&mut *self.shared.inbox.woken.lock(), &mut woken);
         for &(key, generation) in &woken {
             let current = core
                 .tasks
@@ -541,7 +634,7 @@ impl LocalExecutor {
     /// Runs one step of the next task by the lane policy. `false` when no task is runnable.
     fn step_once(&self) -> bool {
         let (key, task) = {
-            let mut core = self.core.borrow_mut();
+            let mut core = self.shared.core.borrow_mut();
             self.drain_inbox(&mut core);
             match core.pop() {
                 Some(next) => next,
@@ -549,7 +642,7 @@ impl LocalExecutor {
             }
         };
         let outcome = task.run();
-        let mut core = self.core.borrow_mut();
+        let mut core = self.shared.core.borrow_mut();
         match outcome {
             LocalStep::Yield => core.enqueue(key),
             LocalStep::Pending => {}
@@ -662,7 +755,7 @@ impl LocalExecutor {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = self.enter_run();
         let main = Arc::new(MainWaker {
-            inbox: self.inbox.clone(),
+            inbox: self.shared.inbox.clone(),
             woken: AtomicBool::new(true),
         });
         let waker = Waker::from(main.clone());
@@ -684,11 +777,11 @@ impl LocalExecutor {
             }
             // Nothing runnable: sleep until a waker fires. Announce first, then re-check, so a
             // wake between the check and the park is not lost (see `Inbox::push`).
-            self.inbox.sleeping.store(true, SeqCst);
-            if !main.woken.load(SeqCst) && !self.inbox.pending.load(SeqCst) {
-                self.inbox.parker.park();
+            self.shared.inbox.sleeping.store(true, SeqCst);
+            if !main.woken.load(SeqCst) && !self.shared.inbox.pending.load(SeqCst) {
+                self.shared.inbox.parker.park();
             }
-            self.inbox.sleeping.store(false, SeqCst);
+            self.shared.inbox.sleeping.store(false, SeqCst);
         }
     }
 }
@@ -723,8 +816,9 @@ impl Drop for LocalExecutor {
     fn drop(&mut self) {
         // End every remaining task as cancelled so join handles see an error, not a hang.
         let tasks: Vec<Rc<dyn LocalRaw>> = self
+            .shared
             .core
-            .get_mut()
+            .borrow_mut()
             .tasks
             .drain()
             .map(|entry| entry.task)

@@ -63,7 +63,7 @@ pub use dag::{Dag, NodeId};
 pub use error::GraphError;
 pub use order::{Policy, ReadyKey, ReadyOrder, ReadyQueue};
 pub use report::{GraphReport, NodeReport, NodeStatus};
-pub use run::{Graph, GraphHandle, IntoNodeResult, RunnableGraph};
+pub use run::{Graph, GraphHandle, IntoNodeResult, LocalGraphHandle, RunnableGraph};
 
 impl Dag {
     /// The order in which ready nodes start under `policy` on `workers` workers; see

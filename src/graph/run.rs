@@ -37,6 +37,7 @@ use super::order::{Policy, ReadyOrder, ReadyQueue};
 use super::report::{GraphReport, NodeReport, NodeStatus};
 use crate::error::SpawnError;
 use crate::lane::Lane;
+use crate::local::{LocalExecutor, LocalSpawner};
 use crate::runtime::Handle;
 use crate::sync::atomic::{
     AtomicU8, AtomicU32, AtomicUsize,
@@ -235,11 +236,39 @@ struct NodeTimes {
     worker: usize,
 }
 
-struct GraphRun {
+/// Where a run's tokens go: a runtime's workers or a local executor.
+pub(crate) trait TokenSpawner: Clone + Sized + 'static {
+    /// Spawns a token; `false` if the executor refuses (shut down or dropped).
+    fn spawn_token(&self, token: Token<Self>) -> bool;
+    /// The index of the worker running the current step.
+    fn current_worker(&self) -> usize;
+}
+
+impl TokenSpawner for Handle {
+    fn spawn_token(&self, token: Token<Self>) -> bool {
+        self.spawn_task_with(SpawnOptions::new().lane(token.lane), token)
+            .is_ok()
+    }
+    fn current_worker(&self) -> usize {
+        crate::runtime::current_worker().unwrap_or(0)
+    }
+}
+
+impl TokenSpawner for LocalSpawner {
+    fn spawn_token(&self, token: Token<Self>) -> bool {
+        self.spawn_task_with(SpawnOptions::new().lane(token.lane), token)
+            .is_ok()
+    }
+    fn current_worker(&self) -> usize {
+        0
+    }
+}
+
+struct GraphRun<S> {
     dag: Dag,
     order: ReadyOrder,
     workers: usize,
-    handle: Handle,
+    spawner: S,
     clock: SharedClock,
     origin: Duration,
     pending: Box<[AtomicU32]>,
@@ -258,7 +287,7 @@ struct Done {
     waker: Option<Waker>,
 }
 
-impl GraphRun {
+impl<S: TokenSpawner> GraphRun<S> {
     fn now(&self) -> Duration {
         self.clock.now().saturating_sub(self.origin)
     }
@@ -299,10 +328,7 @@ impl GraphRun {
                     lane,
                     node: None,
                 };
-                let spawned = self
-                    .handle
-                    .spawn_task_with(SpawnOptions::new().lane(lane), token);
-                if spawned.is_err() {
+                if !self.spawner.spawn_token(token) {
                     // The runtime is shutting down: what has not run is reported as not run.
                     self.finish_run();
                     return;
@@ -315,7 +341,7 @@ impl GraphRun {
         {
             let mut times = self.times[node.index()].lock();
             times.start = self.now();
-            times.worker = crate::runtime::current_worker().unwrap_or(0);
+            times.worker = self.spawner.current_worker();
         }
         let released = self.retire(self.dag.successors_after_start(node));
         let per_lane = self.release(&released);
@@ -404,13 +430,13 @@ impl GraphRun {
 }
 
 /// A runtime task that runs the best ready node of its lane (see the module docs).
-struct Token {
-    run: Arc<GraphRun>,
+pub(crate) struct Token<S> {
+    run: Arc<GraphRun<S>>,
     lane: Lane,
     node: Option<(NodeId, NodeBody)>,
 }
 
-impl Task for Token {
+impl<S: TokenSpawner> Task for Token<S> {
     type Output = ();
 
     fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
@@ -452,7 +478,7 @@ impl Task for Token {
 
 /// A running graph; wait for its [`GraphReport`] with [`join`](Self::join) or `.await`.
 pub struct GraphHandle {
-    run: Arc<GraphRun>,
+    run: Arc<GraphRun<Handle>>,
 }
 
 impl fmt::Debug for GraphHandle {
@@ -481,7 +507,62 @@ impl Future for GraphHandle {
     type Output = GraphReport;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GraphReport> {
-        let mut done = self.run.done.lock();
+        self.run.poll_report(cx)
+    }
+}
+
+/// A graph running on a [`LocalExecutor`]; drive the executor, then take the report.
+///
+/// # Examples
+///
+/// ```
+/// use taskyard::LocalExecutor;
+/// use taskyard::graph::{Graph, Policy};
+///
+/// let ex = LocalExecutor::new();
+/// let mut graph = Graph::new();
+/// graph.node("a", || ()).cost_ms(1.0);
+/// graph.node("b", || ()).cost_ms(1.0).after("a");
+/// let run = ex.run_graph(graph.build()?, Policy::Rank);
+/// let report = ex.block_on(run);
+/// assert_eq!(report.find("b").unwrap().worker(), Some(0));
+/// # Ok::<(), taskyard::graph::GraphError>(())
+/// ```
+pub struct LocalGraphHandle {
+    run: Arc<GraphRun<LocalSpawner>>,
+}
+
+impl fmt::Debug for LocalGraphHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalGraphHandle")
+            .field("remaining", &self.run.remaining.load(Acquire))
+            .finish()
+    }
+}
+
+impl LocalGraphHandle {
+    /// Nodes that have not ended yet.
+    pub fn remaining(&self) -> usize {
+        self.run.remaining.load(Acquire)
+    }
+
+    /// The report, once every node has ended (after the executor ran them).
+    pub fn try_take(&self) -> Option<GraphReport> {
+        self.run.done.lock().report.take()
+    }
+}
+
+impl Future for LocalGraphHandle {
+    type Output = GraphReport;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GraphReport> {
+        self.run.poll_report(cx)
+    }
+}
+
+impl<S> GraphRun<S> {
+    fn poll_report(&self, cx: &mut Context<'_>) -> Poll<GraphReport> {
+        let mut done = self.done.lock();
         match done.report.take() {
             Some(report) => Poll::Ready(report),
             None => {
@@ -489,6 +570,65 @@ impl Future for GraphHandle {
                 Poll::Pending
             }
         }
+    }
+
+    fn new(
+        graph: RunnableGraph,
+        order: ReadyOrder,
+        workers: usize,
+        spawner: S,
+        clock: SharedClock,
+    ) -> Arc<Self> {
+        let RunnableGraph { dag, bodies } = graph;
+        let n = dag.len();
+        Arc::new(GraphRun {
+            order,
+            workers,
+            spawner,
+            origin: clock.now(),
+            clock,
+            pending: dag
+                .nodes()
+                .map(|v| AtomicU32::new(dag.pending(v)))
+                .collect(),
+            state: (0..n).map(|_| AtomicU8::new(WAITING)).collect(),
+            bodies: bodies.into_iter().map(|b| Mutex::new(Some(b))).collect(),
+            times: (0..n).map(|_| Mutex::new(NodeTimes::default())).collect(),
+            reports: (0..n).map(|_| Mutex::new(None)).collect(),
+            ready: Mutex::new(ReadyQueue::new()),
+            remaining: AtomicUsize::new(n),
+            done: Mutex::new(Done::default()),
+            dag,
+        })
+    }
+}
+
+impl<S: TokenSpawner> GraphRun<S> {
+    /// Releases the nodes that wait for nothing (or reports an empty graph at once).
+    fn begin(self: &Arc<Self>) {
+        if self.dag.is_empty() {
+            self.finish_run();
+            return;
+        }
+        let roots: Vec<NodeId> = self
+            .dag
+            .nodes()
+            .filter(|&v| self.dag.pending(v) == 0)
+            .collect();
+        let per_lane = self.release(&roots);
+        self.spawn_tokens(per_lane);
+    }
+}
+
+impl LocalExecutor {
+    /// Starts running `graph` on this executor (one worker): ready nodes start in `policy`
+    /// order as the executor runs. Await the handle (e.g. in [`block_on`](Self::block_on)) or
+    /// run the executor and call [`LocalGraphHandle::try_take`].
+    pub fn run_graph(&self, graph: RunnableGraph, policy: Policy) -> LocalGraphHandle {
+        let order = graph.dag.order(policy, 1).expect("one worker is valid");
+        let run = GraphRun::new(graph, order, 1, self.spawner(), self.clock());
+        run.begin();
+        LocalGraphHandle { run }
     }
 }
 
@@ -519,45 +659,16 @@ impl Handle {
         graph: RunnableGraph,
         policy: Policy,
     ) -> Result<GraphHandle, SpawnError> {
-        let RunnableGraph { dag, bodies } = graph;
-        let workers = self.workers();
-        let order = dag
-            .order(policy, workers)
-            .expect("a runtime has at least one worker");
-        let n = dag.len();
-        let clock = self.clock();
-        let run = Arc::new(GraphRun {
-            order,
-            workers,
-            handle: self.clone(),
-            origin: clock.now(),
-            clock,
-            pending: dag
-                .nodes()
-                .map(|v| AtomicU32::new(dag.pending(v)))
-                .collect(),
-            state: (0..n).map(|_| AtomicU8::new(WAITING)).collect(),
-            bodies: bodies.into_iter().map(|b| Mutex::new(Some(b))).collect(),
-            times: (0..n).map(|_| Mutex::new(NodeTimes::default())).collect(),
-            reports: (0..n).map(|_| Mutex::new(None)).collect(),
-            ready: Mutex::new(ReadyQueue::new()),
-            remaining: AtomicUsize::new(n),
-            done: Mutex::new(Done::default()),
-            dag,
-        });
         if self.is_shut_down() {
             return Err(SpawnError::shutdown(None));
         }
-        if n == 0 {
-            run.finish_run();
-        }
-        let roots: Vec<NodeId> = run
+        let workers = self.workers();
+        let order = graph
             .dag
-            .nodes()
-            .filter(|&v| run.dag.pending(v) == 0)
-            .collect();
-        let per_lane = run.release(&roots);
-        run.spawn_tokens(per_lane);
+            .order(policy, workers)
+            .expect("a runtime has at least one worker");
+        let run = GraphRun::new(graph, order, workers, self.clone(), self.clock());
+        run.begin();
         Ok(GraphHandle { run })
     }
 }

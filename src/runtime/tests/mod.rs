@@ -8,6 +8,7 @@
 //! registry, whole runtime) through the sync shim, which swaps in loom's primitives and a
 //! `Mutex<VecDeque>` for crossbeam's deques.
 
+mod loom_graph;
 mod loom_join;
 mod loom_park;
 mod loom_runtime;
