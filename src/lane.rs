@@ -301,10 +301,14 @@ impl LanePicker {
         let top = waiting.highest()?;
         if waiting.0.is_power_of_two() {
             // One lane alone: the others lose their credit (nothing waits there) and this one
-            // earns at most its period and pays it right back, so every credit ends at zero.
+            // earns its share and pays its period, keeping any credit beyond it (rules 1-4).
+            let i = top.index();
+            let (earn, per) = self.shares.shares[i];
+            let kept = self.credit[i].saturating_add(earn).saturating_sub(per);
             if self.credit != [0; Lane::COUNT] {
                 self.credit = [0; Lane::COUNT];
             }
+            self.credit[i] = kept;
             return Some(top);
         }
         let mut due = None;

@@ -425,7 +425,7 @@ impl LocalSpawner {
     ) -> Result<LocalJoinHandle<T::Output>, SpawnError> {
         match self.shared.upgrade() {
             Some(shared) => Ok(shared.spawn(options, task)),
-            None => Err(SpawnError::shutdown(options.meta.name.as_deref())),
+            None => Err(SpawnError::shutdown(options.meta.name())),
         }
     }
 }

@@ -106,6 +106,7 @@ impl Builder {
             shares: self.shares,
             clock: self.clock,
             stopping: AtomicBool::new(false),
+            cancelling: AtomicBool::new(false),
             exited: Mutex::new(0),
             exited_cv: Condvar::new(),
         });

@@ -47,6 +47,9 @@ use registry::Registry;
 
 /// A task as queues hold it.
 pub(crate) type TaskRef = Arc<dyn RawTask>;
+#[cfg(test)]
+/// Names the runtime's scheduler for size tests of task cells.
+pub(crate) type SharedForProbe = Shared;
 
 /// What other threads can see of one worker.
 pub(crate) struct Remote {
@@ -73,6 +76,9 @@ pub(crate) struct Shared {
     /// Set once the shutdown deadline has passed and every live task was told to cancel:
     /// workers finish what is queued (cancelling it) and exit.
     stopping: AtomicBool,
+    /// Set when the shutdown deadline passes, before live tasks are told to cancel one by one:
+    /// a worker that pops a task after this cancels it rather than stepping it.
+    cancelling: AtomicBool,
     exited: Mutex<usize>,
     exited_cv: Condvar,
 }
@@ -230,8 +236,12 @@ impl Schedule for Shared {
         self.push(task);
     }
 
-    fn release(&self, header: &Header, outcome: Outcome) {
-        self.registry.remove(header.slot, outcome);
+    fn release(&self, header: &Header, outcome: Outcome, panic: Option<&str>) {
+        self.registry.remove(header, outcome, panic);
+        // Counted before the joiner is woken, so metrics read after a join include the task.
+        if let Some(index) = current_worker() {
+            metrics::Counters::bump(&self.remotes[index].counters.completed);
+        }
     }
 }
 

@@ -10,14 +10,32 @@ use crossbeam_utils::CachePadded;
 use slab::Slab;
 
 use crate::sync::{Arc, Condvar, Mutex};
-use crate::task::cell::{Outcome, RawTask, RegistrySlot};
+use std::collections::VecDeque;
+
+use crate::lane::Lane;
+use crate::task::TaskId;
+use crate::task::cell::{Header, Outcome, RawTask, RegistrySlot};
 
 #[derive(Default)]
 struct Shard {
     tasks: Slab<Arc<dyn RawTask>>,
     closed: bool,
     totals: Totals,
+    /// The most recent panics, for the shutdown report: kept here rather than in every task.
+    failures: VecDeque<Failure>,
 }
+
+/// A task whose step panicked.
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) id: TaskId,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) lane: Lane,
+    pub(crate) message: Box<str>,
+}
+
+/// Failures each shard remembers; older ones are only counted.
+const FAILURES_KEPT: usize = 256;
 
 /// Lifetime counts of tasks by how they ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,9 +111,21 @@ impl Registry {
     }
 
     /// Forgets an ended task and counts how it ended.
-    pub(crate) fn remove(&self, slot: RegistrySlot, outcome: Outcome) {
+    pub(crate) fn remove(&self, header: &Header, outcome: Outcome, panic: Option<&str>) {
+        let slot = header.slot;
         let (removed, now_drained) = {
             let mut guard = self.shards[slot.shard as usize].lock();
+            if let Some(message) = panic {
+                if guard.failures.len() == FAILURES_KEPT {
+                    guard.failures.pop_front();
+                }
+                guard.failures.push_back(Failure {
+                    id: header.id,
+                    name: header.meta.name.clone(),
+                    lane: header.meta.lane,
+                    message: message.into(),
+                });
+            }
             let removed = guard.tasks.try_remove(slot.key as usize);
             debug_assert!(removed.is_some(), "task released twice");
             let totals = &mut guard.totals;
@@ -145,6 +175,14 @@ impl Registry {
             live.extend(shard.lock().tasks.iter().map(|(_, task)| task.clone()));
         }
         live
+    }
+
+    /// The most recent failures of every shard, oldest first within a shard.
+    pub(crate) fn failures(&self) -> Vec<Failure> {
+        self.shards
+            .iter()
+            .flat_map(|shard| shard.lock().failures.clone())
+            .collect()
     }
 
     pub(crate) fn totals(&self) -> Totals {

@@ -18,7 +18,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::Shared;
-use super::registry::Totals;
+use super::registry::{Failure, Totals};
 use crate::lane::Lane;
 use crate::sync::Arc;
 use crate::sync::atomic::{Ordering::SeqCst, fence};
@@ -123,6 +123,7 @@ pub struct TaskTotals {
 #[derive(Clone, Debug, Default)]
 pub struct ShutdownReport {
     tasks: Vec<TaskRecord>,
+    failures: Vec<TaskRecord>,
     totals: TaskTotals,
 }
 
@@ -130,6 +131,24 @@ impl ShutdownReport {
     /// Every task that was live when shutdown began, ordered by id.
     pub fn tasks(&self) -> &[TaskRecord] {
         &self.tasks
+    }
+
+    /// Tasks that panicked over the runtime's whole life, not only during shutdown: the most
+    /// recent 256 per registry shard (older ones are only counted in
+    /// [`totals`](Self::totals)), ordered by id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = taskyard::Runtime::builder().workers(1).build().unwrap();
+    /// let failed = rt.spawn_named("early", async { panic!("bad input") }).unwrap();
+    /// assert!(failed.join().is_err()); // long before shutdown
+    /// let report = rt.shutdown(Duration::ZERO);
+    /// assert_eq!(report.failures()[0].name(), Some("early"));
+    /// ```
+    pub fn failures(&self) -> &[TaskRecord] {
+        &self.failures
     }
 
     /// Lifetime counts over every task the runtime accepted.
@@ -218,6 +237,7 @@ pub(super) fn shutdown(
             (false, false) => Some(MANUAL_CLOCK_POLL),
         }
     });
+    shared.cancelling.store(true, SeqCst);
     for task in shared.registry.live_tasks() {
         task.cancel();
     }
@@ -268,10 +288,24 @@ pub(super) fn shutdown(
         }
     }
     // Otherwise the threads are detached: a step that never returns keeps its worker.
-    report(snapshot, shared.registry.totals())
+    report(
+        snapshot,
+        shared.registry.totals(),
+        shared.registry.failures(),
+    )
 }
 
-fn report(snapshot: Vec<Arc<dyn RawTask>>, totals: Totals) -> ShutdownReport {
+fn report(
+    snapshot: Vec<Arc<dyn RawTask>>,
+    totals: Totals,
+    failures: Vec<Failure>,
+) -> ShutdownReport {
+    let message_of = |id: TaskId| {
+        failures
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.message.to_string())
+    };
     let mut tasks: Vec<TaskRecord> = snapshot
         .iter()
         .map(|task| {
@@ -279,7 +313,7 @@ fn report(snapshot: Vec<Arc<dyn RawTask>>, totals: Totals) -> ShutdownReport {
             let outcome = match header.outcome() {
                 Outcome::Completed => TaskOutcome::Completed,
                 Outcome::Panicked => TaskOutcome::Failed {
-                    message: header.panic_message(),
+                    message: message_of(header.id),
                 },
                 Outcome::Cancelled => TaskOutcome::Cancelled,
                 Outcome::CancelledUnstarted => TaskOutcome::NeverStarted,
@@ -294,9 +328,22 @@ fn report(snapshot: Vec<Arc<dyn RawTask>>, totals: Totals) -> ShutdownReport {
         })
         .collect();
     tasks.sort_by_key(|t| t.id);
+    let mut failures: Vec<TaskRecord> = failures
+        .into_iter()
+        .map(|f| TaskRecord {
+            id: f.id,
+            name: f.name.map(String::from),
+            lane: f.lane,
+            outcome: TaskOutcome::Failed {
+                message: Some(f.message.into()),
+            },
+        })
+        .collect();
+    failures.sort_by_key(|t| t.id);
     let ended = totals.completed + totals.panicked + totals.cancelled + totals.cancelled_unstarted;
     ShutdownReport {
         tasks,
+        failures,
         totals: TaskTotals {
             spawned: totals.spawned,
             completed: totals.completed,

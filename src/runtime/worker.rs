@@ -15,7 +15,7 @@ use std::rc::Rc;
 use super::{Shared, TaskRef, WorkerLocal, duration_nanos, enter};
 use crate::lane::{Lane, LaneMask, LanePicker};
 use crate::sync::Arc;
-use crate::sync::atomic::Ordering::{Relaxed, SeqCst};
+use crate::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use crate::sync::deque::Steal;
 use crate::task::cell::RunResult;
 
@@ -23,6 +23,11 @@ use super::metrics::Counters;
 
 /// Steps between two looks at the peers' queues while the worker has work of its own.
 const PEER_SCAN_INTERVAL: u32 = 32;
+
+/// Every this many steps a worker takes from the injector before its own queue, so tasks
+/// spawned or woken from outside the workers are not starved by local tasks that keep
+/// yielding (tokio checks its global queue on the same kind of interval).
+const INJECTOR_FIRST_INTERVAL: u32 = 61;
 
 struct Worker {
     shared: Arc<Shared>,
@@ -103,6 +108,11 @@ impl Worker {
     }
 
     fn run_task(&mut self, task: TaskRef) {
+        if self.shared.cancelling.load(Acquire) {
+            // Past the shutdown deadline: a task popped now ends without another step, even
+            // if the shutdown thread has not reached it yet.
+            task.cancel();
+        }
         let remote = &self.shared.remotes[self.index()];
         let lane = task.header().meta.lane.index();
         remote.activity.begin_step(task.header().id.as_u64());
@@ -111,7 +121,7 @@ impl Worker {
         match result {
             RunResult::Requeue(task) => self.local.queues[lane].push(task),
             RunResult::Waiting => {}
-            RunResult::Ended => Counters::bump(&remote.counters.completed),
+            RunResult::Ended => {}
         }
     }
 
@@ -172,6 +182,11 @@ impl Worker {
     fn take(&self, lane: Lane) -> Option<TaskRef> {
         let i = lane.index();
         let own = &self.local.queues[i];
+        if self.ticks % INJECTOR_FIRST_INTERVAL == 0 {
+            if let Some(task) = steal_until_settled(|| self.shared.injector[i].steal()) {
+                return Some(task);
+            }
+        }
         if let Some(task) = own.pop() {
             return Some(task);
         }

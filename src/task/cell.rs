@@ -61,8 +61,6 @@ pub(crate) struct Header {
     pub(crate) meta: TaskMeta,
     pub(crate) slot: RegistrySlot,
     outcome: AtomicU8,
-    /// Set when a step panics, for the shutdown report (the payload goes to the join handle).
-    panic_message: Mutex<Option<Box<str>>>,
 }
 
 impl Header {
@@ -73,10 +71,6 @@ impl Header {
     pub(crate) fn name(&self) -> Option<&str> {
         self.meta.name.as_deref()
     }
-
-    pub(crate) fn panic_message(&self) -> Option<String> {
-        self.panic_message.lock().as_deref().map(str::to_owned)
-    }
 }
 
 /// The scheduler a task belongs to.
@@ -84,8 +78,9 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// Puts a woken task (owned by the caller, state `SCHEDULED`) into a run queue.
     fn schedule(&self, task: Arc<dyn RawTask>);
 
-    /// A task has ended: forget it and count the outcome. Called exactly once per task.
-    fn release(&self, header: &Header, outcome: Outcome);
+    /// A task has ended: forget it and count the outcome, with the panic message of a task
+    /// that panicked. Called exactly once per task.
+    fn release(&self, header: &Header, outcome: Outcome, panic: Option<&str>);
 }
 
 /// What a worker does with a task after running it.
@@ -164,7 +159,6 @@ where
                 meta,
                 slot,
                 outcome: AtomicU8::new(Outcome::Live as u8),
-                panic_message: Mutex::new(None),
             },
             scheduler,
             body: Mutex::new(Body {
@@ -183,6 +177,12 @@ where
     /// Ends the task: drops the body if still there, publishes the result, wakes the joiner and
     /// releases the task from the scheduler. Called once, by the task's owner.
     fn complete(&self, result: Result<T::Output, JoinError>, outcome: Outcome) {
+        let panic: Option<Box<str>> = match &result {
+            Err(err) if err.is_panic() => {
+                Some(err.panic_message().unwrap_or("<non-string payload>").into())
+            }
+            _ => None,
+        };
         // A body whose destructor panics must not take the worker down either.
         let body = {
             let mut body = self.body.lock();
@@ -191,6 +191,10 @@ where
         let _ = catch_unwind(AssertUnwindSafe(move || drop(body)));
         self.header.state.transition_to_complete();
         self.header.outcome.store(outcome as u8, Ordering::Release);
+        // Released before the output is published, so whoever joins sees the task gone from
+        // the registry and counted in the metrics.
+        self.scheduler
+            .release(&self.header, outcome, panic.as_deref());
         let (waker, unclaimed) = {
             let mut join = self.join.lock();
             if join.detached {
@@ -200,12 +204,12 @@ where
                 (join.waker.take(), None)
             }
         };
-        // Outside the lock: both may run user code (a waker, an output's destructor).
-        drop(unclaimed);
+        // Outside the lock: both may run user code. An output nobody will read is dropped
+        // here, on the worker, so a destructor that panics must not take the worker down.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(unclaimed)));
         if let Some(waker) = waker {
             waker.wake();
         }
-        self.scheduler.release(&self.header, outcome);
     }
 
     fn complete_cancelled(&self) {
@@ -249,7 +253,6 @@ where
             }
             Err(payload) => {
                 let err = JoinError::panic(self.header.id, self.header.name(), payload);
-                *self.header.panic_message.lock() = err.panic_message().map(Box::from);
                 self.complete(Err(err), Outcome::Panicked);
                 return RunResult::Ended;
             }
@@ -339,5 +342,29 @@ where
 
     fn cancel(&self) {
         RawTask::cancel(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every pending task costs one cell: a budget on its size catches a field that would make
+    /// a million pending tasks grow by megabytes. (64-bit targets.)
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn cell_stays_within_its_budget() {
+        struct Waits;
+        impl crate::Task for Waits {
+            type Output = ();
+            fn step(&mut self, _cx: &mut crate::Cx<'_>) -> crate::Step<()> {
+                crate::Step::Pending
+            }
+        }
+        type Cell = super::TaskCell<Waits, crate::runtime::SharedForProbe>;
+        assert!(std::mem::size_of::<super::Header>() <= 56);
+        assert!(
+            std::mem::size_of::<Cell>() <= 144,
+            "{}",
+            std::mem::size_of::<Cell>()
+        );
     }
 }

@@ -171,8 +171,9 @@ impl<F: Future> Task for FutureTask<F> {
     }
 }
 
-/// The name a task may carry into reports and errors.
-pub(crate) type TaskName = Option<Cow<'static, str>>;
+/// The name a task may carry into reports and errors. Boxed (two words, none when unnamed)
+/// rather than a `Cow` (three words in every task, named or not).
+pub(crate) type TaskName = Option<Box<str>>;
 
 /// Per-task metadata fixed at spawn: what reports, errors and the scheduler know of a task.
 #[derive(Debug, Clone, Default)]
@@ -208,7 +209,7 @@ impl SpawnOptions {
 
     /// Names the task in reports and errors.
     pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.meta.name = Some(name.into());
+        self.meta.name = Some(name.into().into());
         self
     }
 
@@ -216,6 +217,12 @@ impl SpawnOptions {
     pub fn lane(mut self, lane: Lane) -> Self {
         self.meta.lane = lane;
         self
+    }
+}
+
+impl TaskMeta {
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }
 

@@ -20,7 +20,7 @@ impl Schedule for QueueScheduler {
         self.queue.lock().push_back(task);
     }
 
-    fn release(&self, _header: &Header, _outcome: Outcome) {
+    fn release(&self, _header: &Header, _outcome: Outcome, _panic: Option<&str>) {
         self.released.fetch_add(1, SeqCst);
     }
 }
