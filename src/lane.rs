@@ -286,6 +286,9 @@ impl LaneMask {
 pub(crate) struct LanePicker {
     shares: LaneShares,
     credit: [u32; Lane::COUNT],
+    /// Every credit is zero: lets [`pick`](Self::pick) skip the bookkeeping when one lane
+    /// alone has work.
+    no_credit: bool,
 }
 
 impl LanePicker {
@@ -293,24 +296,24 @@ impl LanePicker {
         Self {
             shares,
             credit: [0; Lane::COUNT],
+            no_credit: true,
         }
     }
 
     /// Picks the lane of the next step given which lanes have work waiting; `None` when none do.
+    #[inline]
     pub(crate) fn pick(&mut self, waiting: LaneMask) -> Option<Lane> {
-        let top = waiting.highest()?;
-        if waiting.0.is_power_of_two() {
-            // One lane alone: the others lose their credit (nothing waits there) and this one
-            // earns its share and pays its period, keeping any credit beyond it (rules 1-4).
-            let i = top.index();
-            let (earn, per) = self.shares.shares[i];
-            let kept = self.credit[i].saturating_add(earn).saturating_sub(per);
-            if self.credit != [0; Lane::COUNT] {
-                self.credit = [0; Lane::COUNT];
-            }
-            self.credit[i] = kept;
-            return Some(top);
+        // One lane alone and no credit anywhere: by rules 1-4 that lane earns at most its
+        // period and pays it back, the others have nothing, so every credit stays zero. This
+        // is the common case of a busy executor, and it costs two instructions.
+        if self.no_credit && waiting.0.is_power_of_two() {
+            return Some(Lane::ALL[waiting.0.trailing_zeros() as usize]);
         }
+        self.pick_slow(waiting)
+    }
+
+    fn pick_slow(&mut self, waiting: LaneMask) -> Option<Lane> {
+        let top = waiting.highest()?;
         let mut due = None;
         for lane in Lane::ALL {
             let credit = &mut self.credit[lane.index()];
@@ -326,6 +329,7 @@ impl LanePicker {
         }
         let lane = due.unwrap_or(top);
         self.charge(lane);
+        self.no_credit = self.credit == [0; Lane::COUNT];
         Some(lane)
     }
 
@@ -339,6 +343,7 @@ impl LanePicker {
     /// Forgets lane credits whose work turned out to be gone (a peer took it first).
     pub(crate) fn forget(&mut self, lane: Lane) {
         self.credit[lane.index()] = 0;
+        self.no_credit = self.credit == [0; Lane::COUNT];
     }
 }
 

@@ -80,7 +80,6 @@ enum LocalStep {
 }
 
 trait LocalRaw {
-    fn meta(&self) -> &TaskMeta;
     /// Runs one step, or ends the task as cancelled if that was requested.
     fn run(&self) -> LocalStep;
     /// Ends the task as cancelled (used when the executor is dropped).
@@ -128,10 +127,6 @@ impl<T: Task> LocalCell<T> {
 }
 
 impl<T: Task> LocalRaw for LocalCell<T> {
-    fn meta(&self) -> &TaskMeta {
-        &self.meta
-    }
-
     fn run(&self) -> LocalStep {
         if self.cancel_requested.get() {
             self.cancel_now();
@@ -288,6 +283,8 @@ impl<T> fmt::Debug for LocalJoinHandle<T> {
 struct Entry {
     task: Rc<dyn LocalRaw>,
     generation: u64,
+    /// The task's lane, beside it so that requeueing needs no call through the task.
+    lane: Lane,
     queued: bool,
 }
 
@@ -307,7 +304,7 @@ impl Core {
         let entry = &mut self.tasks[key];
         debug_assert!(!entry.queued);
         entry.queued = true;
-        let lane = entry.task.meta().lane;
+        let lane = entry.lane;
         self.queues[lane.index()].push_back(key);
         self.waiting = self.waiting.with(lane);
     }
@@ -346,6 +343,7 @@ impl LocalShared {
             key,
             generation,
         }));
+        let lane = options.meta.lane;
         let cell = Rc::new(LocalCell {
             id: TaskId::next(),
             meta: options.meta,
@@ -361,6 +359,7 @@ impl LocalShared {
         core.tasks.insert(Entry {
             task: cell.clone(),
             generation,
+            lane,
             queued: false,
         });
         core.enqueue(key);

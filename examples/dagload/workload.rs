@@ -11,6 +11,9 @@
 //! ]}
 //! ```
 //!
+//! [`load`] gives the validated structure ([`Dag`]); [`Workload::into_graph`] gives a
+//! [`RunnableGraph`] whose tasks have bodies, to simulate or run.
+//!
 //! Included as a module by the example and by the tests:
 //! `#[path = "../examples/dagload/workload.rs"] mod workload;`.
 
@@ -18,7 +21,9 @@ use std::fmt;
 
 use serde::Deserialize;
 use taskyard::Lane;
-use taskyard::graph::{Dag, GraphBuilder, GraphError};
+use taskyard::graph::{
+    Dag, Graph, GraphBuilder, GraphError, IntoNodeResult, NodeSpec, RunnableGraph,
+};
 
 /// A workload file as written: its name and its tasks, not yet validated.
 #[derive(Debug)]
@@ -41,6 +46,41 @@ impl Workload {
             kind: Kind::Graph(e),
         })?;
         Ok((self.name, dag))
+    }
+
+    /// Validates the graph and gives every task a body to run: `body(task)` makes the closure
+    /// for the task that `task` describes (its name, cost, lane and edges, as in the file).
+    ///
+    /// # Errors
+    ///
+    /// The same graph errors as [`build`](Self::build).
+    pub(crate) fn into_graph<B, F, R>(
+        self,
+        mut body: B,
+    ) -> Result<(String, RunnableGraph), WorkloadError>
+    where
+        B: FnMut(&NodeSpec) -> F,
+        F: FnOnce() -> R + Send + 'static,
+        R: IntoNodeResult + 'static,
+    {
+        let mut graph = Graph::new();
+        for task in self.graph.nodes() {
+            let node = graph.node(task.name(), body(task));
+            node.lane(task.lane_of());
+            if let Some(cost) = task.cost() {
+                node.cost_ms(cost);
+            }
+            for dep in task.after_names() {
+                node.after(dep.as_str());
+            }
+            for dep in task.after_start_names() {
+                node.after_start(dep.as_str());
+            }
+        }
+        let graph = graph.build().map_err(|e| WorkloadError {
+            kind: Kind::Graph(e),
+        })?;
+        Ok((self.name, graph))
     }
 }
 
