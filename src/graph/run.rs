@@ -229,11 +229,25 @@ const RELEASED: u8 = 1;
 const ENDED: u8 = 2;
 const SKIPPED: u8 = 3;
 
+/// What a run knows of one node, under one lock: touched when the node is released, when it
+/// starts and when it ends, and read once to build the report.
 #[derive(Default)]
-struct NodeTimes {
+struct NodeRecord {
+    body: Option<NodeBody>,
     ready: Duration,
     start: Duration,
+    end: Duration,
     worker: usize,
+    outcome: RecordOutcome,
+}
+
+#[derive(Default)]
+enum RecordOutcome {
+    #[default]
+    NotRun,
+    Done,
+    Failed(String),
+    Skipped(NodeId),
 }
 
 /// Where a run's tokens go: a runtime's workers or a local executor.
@@ -273,9 +287,7 @@ struct GraphRun<S> {
     origin: Duration,
     pending: Box<[AtomicU32]>,
     state: Box<[AtomicU8]>,
-    bodies: Box<[Mutex<Option<NodeBody>>]>,
-    times: Box<[Mutex<NodeTimes>]>,
-    reports: Box<[Mutex<Option<NodeReport>>]>,
+    records: Box<[Mutex<NodeRecord>]>,
     ready: Mutex<ReadyQueue>,
     remaining: AtomicUsize,
     done: Mutex<Done>,
@@ -292,42 +304,28 @@ impl<S: TokenSpawner> GraphRun<S> {
         self.clock.now().saturating_sub(self.origin)
     }
 
-    /// Puts released nodes in the ready queue and returns how many went to each lane.
-    fn release(&self, nodes: &[NodeId]) -> [usize; Lane::COUNT] {
+    /// Retires one predecessor of each of `successors`; the nodes whose count reaches zero are
+    /// released here (exactly once: only one caller sees the count go from one to zero) into
+    /// the ready queue, at time `now`. Returns how many went to each lane.
+    fn release_successors(&self, successors: &[NodeId], now: Duration) -> [usize; Lane::COUNT] {
         let mut per_lane = [0; Lane::COUNT];
-        if nodes.is_empty() {
-            return per_lane;
-        }
-        let now = self.now();
-        for &node in nodes {
+        let mut ready = None;
+        for &node in successors {
+            if self.pending[node.index()].fetch_sub(1, AcqRel) != 1 {
+                continue;
+            }
             self.state[node.index()].store(RELEASED, Release);
-            self.times[node.index()].lock().ready = now;
+            self.records[node.index()].lock().ready = now;
             per_lane[self.dag.lane(node).index()] += 1;
-        }
-        let mut ready = self.ready.lock();
-        for &node in nodes {
-            ready.push(self.order.key(node));
+            ready.get_or_insert_with(|| self.ready.lock()).push(self.order.key(node));
         }
         per_lane
-    }
-
-    /// Decrements the counts of `successors`; returns the ones this call released.
-    fn retire(&self, successors: &[NodeId]) -> Vec<NodeId> {
-        successors
-            .iter()
-            .copied()
-            .filter(|s| self.pending[s.index()].fetch_sub(1, AcqRel) == 1)
-            .collect()
     }
 
     fn spawn_tokens(self: &Arc<Self>, per_lane: [usize; Lane::COUNT]) {
         for lane in Lane::ALL {
             for _ in 0..per_lane[lane.index()] {
-                let token = Token {
-                    run: self.clone(),
-                    lane,
-                    node: None,
-                };
+                let token = Token { run: self.clone(), lane, node: None };
                 if !self.spawner.spawn_token(token) {
                     // The runtime is shutting down: what has not run is reported as not run.
                     self.finish_run();
@@ -337,41 +335,40 @@ impl<S: TokenSpawner> GraphRun<S> {
         }
     }
 
-    fn start(self: &Arc<Self>, node: NodeId) {
-        {
-            let mut times = self.times[node.index()].lock();
-            times.start = self.now();
-            times.worker = self.spawner.current_worker();
-        }
-        let released = self.retire(self.dag.successors_after_start(node));
-        let per_lane = self.release(&released);
+    /// Starts `node`: takes its body, records when and where, and releases the nodes that
+    /// waited only for this start.
+    fn start(self: &Arc<Self>, node: NodeId) -> NodeBody {
+        let now = self.now();
+        let body = {
+            let mut record = self.records[node.index()].lock();
+            record.start = now;
+            record.worker = self.spawner.current_worker();
+            record.body.take().expect("a node starts once")
+        };
+        let per_lane = self.release_successors(self.dag.successors_after_start(node), now);
         self.spawn_tokens(per_lane);
+        body
     }
 
     /// Records the end of `node`; returns the ready nodes released per lane.
     fn finish(&self, node: NodeId, result: Result<(), String>) -> [usize; Lane::COUNT] {
         let end = self.now();
-        let times = std::mem::take(&mut *self.times[node.index()].lock());
-        let mut report = NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node));
-        let status = if result.is_ok() {
-            NodeStatus::Done
-        } else {
-            NodeStatus::Failed
-        };
-        report.ran(status, times.worker, times.ready, times.start, end);
         let failed = result.is_err();
-        if let Err(message) = result {
-            report.set_error(message);
+        {
+            let mut record = self.records[node.index()].lock();
+            record.end = end;
+            record.outcome = match result {
+                Ok(()) => RecordOutcome::Done,
+                Err(message) => RecordOutcome::Failed(message),
+            };
         }
-        *self.reports[node.index()].lock() = Some(report);
         self.state[node.index()].store(ENDED, Release);
         let mut ended = 1;
         let per_lane = if failed {
             ended += self.skip_dependents(node);
             [0; Lane::COUNT]
         } else {
-            let released = self.retire(self.dag.successors_after_finish(node));
-            self.release(&released)
+            self.release_successors(self.dag.successors_after_finish(node), end)
         };
         if self.remaining.fetch_sub(ended, AcqRel) == ended {
             self.finish_run();
@@ -386,17 +383,11 @@ impl<S: TokenSpawner> GraphRun<S> {
         let mut skipped = 0;
         while let Some(node) = stack.pop() {
             let state = &self.state[node.index()];
-            if state
-                .compare_exchange(WAITING, SKIPPED, AcqRel, Acquire)
-                .is_err()
-            {
+            if state.compare_exchange(WAITING, SKIPPED, AcqRel, Acquire).is_err() {
                 continue;
             }
             skipped += 1;
-            let mut report =
-                NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node));
-            report.skipped(failed);
-            *self.reports[node.index()].lock() = Some(report);
+            self.records[node.index()].lock().outcome = RecordOutcome::Skipped(failed);
             stack.extend_from_slice(self.dag.successors_after_finish(node));
             stack.extend_from_slice(self.dag.successors_after_start(node));
         }
@@ -409,9 +400,23 @@ impl<S: TokenSpawner> GraphRun<S> {
             .dag
             .nodes()
             .map(|node| {
-                self.reports[node.index()].lock().take().unwrap_or_else(|| {
-                    NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node))
-                })
+                let record = std::mem::take(&mut *self.records[node.index()].lock());
+                let mut report =
+                    NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node));
+                let status = match record.outcome {
+                    RecordOutcome::NotRun => return report,
+                    RecordOutcome::Skipped(cause) => {
+                        report.skipped(cause);
+                        return report;
+                    }
+                    RecordOutcome::Done => NodeStatus::Done,
+                    RecordOutcome::Failed(message) => {
+                        report.set_error(message);
+                        NodeStatus::Failed
+                    }
+                };
+                report.ran(status, record.worker, record.ready, record.start, record.end);
+                report
             })
             .collect();
         let report = GraphReport::new(&self.dag, self.order.policy(), self.workers, nodes);
@@ -440,18 +445,13 @@ impl<S: TokenSpawner> Task for Token<S> {
     type Output = ();
 
     fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
-        let run = self.run.clone();
+        let run = &self.run;
         if self.node.is_none() {
             let Some(node) = run.ready.lock().pop_lane(self.lane) else {
                 // Only after the runtime refused a token: the run is being torn down.
                 return Step::Done(());
             };
-            let body = run.bodies[node.index()]
-                .lock()
-                .take()
-                .expect("a node is taken once");
-            run.start(node);
-            self.node = Some((node, body));
+            self.node = Some((node, run.start(node)));
         }
         let (node, body) = self.node.as_mut().expect("a node was just taken");
         let result = match catch_unwind(AssertUnwindSafe(|| body.step(cx))) {
@@ -592,9 +592,10 @@ impl<S> GraphRun<S> {
                 .map(|v| AtomicU32::new(dag.pending(v)))
                 .collect(),
             state: (0..n).map(|_| AtomicU8::new(WAITING)).collect(),
-            bodies: bodies.into_iter().map(|b| Mutex::new(Some(b))).collect(),
-            times: (0..n).map(|_| Mutex::new(NodeTimes::default())).collect(),
-            reports: (0..n).map(|_| Mutex::new(None)).collect(),
+            records: bodies
+                .into_iter()
+                .map(|body| Mutex::new(NodeRecord { body: Some(body), ..NodeRecord::default() }))
+                .collect(),
             ready: Mutex::new(ReadyQueue::new()),
             remaining: AtomicUsize::new(n),
             done: Mutex::new(Done::default()),
@@ -610,12 +611,16 @@ impl<S: TokenSpawner> GraphRun<S> {
             self.finish_run();
             return;
         }
-        let roots: Vec<NodeId> = self
-            .dag
-            .nodes()
-            .filter(|&v| self.dag.pending(v) == 0)
-            .collect();
-        let per_lane = self.release(&roots);
+        let now = self.now();
+        let mut per_lane = [0; Lane::COUNT];
+        let mut ready = self.ready.lock();
+        for node in self.dag.nodes().filter(|&v| self.dag.pending(v) == 0) {
+            self.state[node.index()].store(RELEASED, Release);
+            self.records[node.index()].lock().ready = now;
+            per_lane[self.dag.lane(node).index()] += 1;
+            ready.push(self.order.key(node));
+        }
+        drop(ready);
         self.spawn_tokens(per_lane);
     }
 }
