@@ -293,6 +293,7 @@ impl GraphReport {
     /// work from the graph's cost estimates.
     pub(crate) fn new(dag: &Dag, policy: Policy, workers: usize, nodes: Vec<NodeReport>) -> Self {
         debug_assert_eq!(nodes.len(), dag.len());
+        let lengths = dag.path_lengths();
         let mut busy = vec![Duration::ZERO; workers];
         let mut makespan = Duration::ZERO;
         for node in &nodes {
@@ -304,8 +305,9 @@ impl GraphReport {
         Self {
             nodes,
             makespan,
-            critical_path: dag.critical_path(),
-            critical_nodes: dag.critical_path_nodes(),
+            // One pass over the graph for both (a graph without costs has no cached lengths).
+            critical_path: Duration::from_nanos(super::rank::critical_path_len(&lengths)),
+            critical_nodes: super::rank::critical_path_nodes(dag, &dag.costs, &lengths),
             total_work: dag.total_work(),
             workers,
             busy,

@@ -10,10 +10,13 @@
 //! whichever worker runs it, the owner or a thief, takes the node that ranks first. Workers and
 //! thieves cannot undo the order.
 //!
-//! When a node finishes and releases successors, its token keeps one token's worth for itself
-//! and takes the best ready node of its lane on its next step: a chain runs on one worker
-//! without a spawn per node, and the rank order still holds because the token pops the best
-//! node, not necessarily the one it released.
+//! When a node finishes and releases successors, its token keeps one token's worth for itself:
+//! under the same lock that queues the released nodes it takes the best ready node of its lane
+//! and runs it in the same step, for up to 50 µs or 256 nodes, then yields and goes on at its
+//! next step. A chain of small nodes runs on one worker without a spawn or a runtime round trip
+//! per node, and the rank order still holds because the token takes the best node, not
+//! necessarily the one it released. One clock reading per node serves as its end, the ready
+//! time of what it releases and the start of the next node.
 //!
 //! # Release
 //!
@@ -306,8 +309,15 @@ impl<S: TokenSpawner> GraphRun<S> {
 
     /// Retires one predecessor of each of `successors`; the nodes whose count reaches zero are
     /// released here (exactly once: only one caller sees the count go from one to zero) into
-    /// the ready queue, at time `now`. Returns how many went to each lane.
-    fn release_successors(&self, successors: &[NodeId], now: Duration) -> [usize; Lane::COUNT] {
+    /// the ready queue, at time `now`. Returns how many went to each lane and, if `take` names
+    /// a lane that received one, the best ready node of that lane, taken under the same lock
+    /// (the caller runs it next instead of waking a token for it).
+    fn release_successors(
+        &self,
+        successors: &[NodeId],
+        now: Duration,
+        take: Option<Lane>,
+    ) -> ([usize; Lane::COUNT], Option<NodeId>) {
         let mut per_lane = [0; Lane::COUNT];
         let mut ready = None;
         for &node in successors {
@@ -317,15 +327,28 @@ impl<S: TokenSpawner> GraphRun<S> {
             self.state[node.index()].store(RELEASED, Release);
             self.records[node.index()].lock().ready = now;
             per_lane[self.dag.lane(node).index()] += 1;
-            ready.get_or_insert_with(|| self.ready.lock()).push(self.order.key(node));
+            ready
+                .get_or_insert_with(|| self.ready.lock())
+                .push(self.order.key(node));
         }
-        per_lane
+        let next = match (take, ready.as_mut()) {
+            (Some(lane), Some(ready)) if per_lane[lane.index()] > 0 => {
+                per_lane[lane.index()] -= 1;
+                ready.pop_lane(lane)
+            }
+            _ => None,
+        };
+        (per_lane, next)
     }
 
     fn spawn_tokens(self: &Arc<Self>, per_lane: [usize; Lane::COUNT]) {
         for lane in Lane::ALL {
             for _ in 0..per_lane[lane.index()] {
-                let token = Token { run: self.clone(), lane, node: None };
+                let token = Token {
+                    run: self.clone(),
+                    lane,
+                    node: None,
+                };
                 if !self.spawner.spawn_token(token) {
                     // The runtime is shutting down: what has not run is reported as not run.
                     self.finish_run();
@@ -337,22 +360,28 @@ impl<S: TokenSpawner> GraphRun<S> {
 
     /// Starts `node`: takes its body, records when and where, and releases the nodes that
     /// waited only for this start.
-    fn start(self: &Arc<Self>, node: NodeId) -> NodeBody {
-        let now = self.now();
+    fn start(self: &Arc<Self>, node: NodeId, now: Duration) -> NodeBody {
         let body = {
             let mut record = self.records[node.index()].lock();
             record.start = now;
             record.worker = self.spawner.current_worker();
             record.body.take().expect("a node starts once")
         };
-        let per_lane = self.release_successors(self.dag.successors_after_start(node), now);
+        let (per_lane, _) =
+            self.release_successors(self.dag.successors_after_start(node), now, None);
         self.spawn_tokens(per_lane);
         body
     }
 
-    /// Records the end of `node`; returns the ready nodes released per lane.
-    fn finish(&self, node: NodeId, result: Result<(), String>) -> [usize; Lane::COUNT] {
-        let end = self.now();
+    /// Records the end of `node` at `end`; returns the nodes released per lane, less the one
+    /// taken for the caller's lane `take` (see `release_successors`).
+    fn finish(
+        &self,
+        node: NodeId,
+        result: Result<(), String>,
+        end: Duration,
+        take: Option<Lane>,
+    ) -> ([usize; Lane::COUNT], Option<NodeId>) {
         let failed = result.is_err();
         {
             let mut record = self.records[node.index()].lock();
@@ -364,16 +393,16 @@ impl<S: TokenSpawner> GraphRun<S> {
         }
         self.state[node.index()].store(ENDED, Release);
         let mut ended = 1;
-        let per_lane = if failed {
+        let released = if failed {
             ended += self.skip_dependents(node);
-            [0; Lane::COUNT]
+            ([0; Lane::COUNT], None)
         } else {
-            self.release_successors(self.dag.successors_after_finish(node), end)
+            self.release_successors(self.dag.successors_after_finish(node), end, take)
         };
         if self.remaining.fetch_sub(ended, AcqRel) == ended {
             self.finish_run();
         }
-        per_lane
+        released
     }
 
     /// Marks every node that can no longer start because `failed` did not finish; returns how
@@ -383,7 +412,10 @@ impl<S: TokenSpawner> GraphRun<S> {
         let mut skipped = 0;
         while let Some(node) = stack.pop() {
             let state = &self.state[node.index()];
-            if state.compare_exchange(WAITING, SKIPPED, AcqRel, Acquire).is_err() {
+            if state
+                .compare_exchange(WAITING, SKIPPED, AcqRel, Acquire)
+                .is_err()
+            {
                 continue;
             }
             skipped += 1;
@@ -415,7 +447,13 @@ impl<S: TokenSpawner> GraphRun<S> {
                         NodeStatus::Failed
                     }
                 };
-                report.ran(status, record.worker, record.ready, record.start, record.end);
+                report.ran(
+                    status,
+                    record.worker,
+                    record.ready,
+                    record.start,
+                    record.end,
+                );
                 report
             })
             .collect();
@@ -434,6 +472,12 @@ impl<S: TokenSpawner> GraphRun<S> {
     }
 }
 
+/// How long a token may keep running released nodes of its lane inside one step, and how
+/// many at most: a chain of tiny nodes runs without a runtime round trip per node, and a
+/// token still hands its worker back often enough for lane shares and other tasks.
+const CONTINUATION_BUDGET: Duration = Duration::from_micros(50);
+const CONTINUATION_NODES: u32 = 256;
+
 /// A runtime task that runs the best ready node of its lane (see the module docs).
 pub(crate) struct Token<S> {
     run: Arc<GraphRun<S>>,
@@ -446,33 +490,56 @@ impl<S: TokenSpawner> Task for Token<S> {
 
     fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
         let run = &self.run;
-        if self.node.is_none() {
-            let Some(node) = run.ready.lock().pop_lane(self.lane) else {
-                // Only after the runtime refused a token: the run is being torn down.
-                return Step::Done(());
+        let step_start = run.now();
+        let mut now = step_start;
+        let mut ran = 0;
+        loop {
+            if self.node.is_none() {
+                let Some(node) = run.ready.lock().pop_lane(self.lane) else {
+                    // Only after the runtime refused a token: the run is being torn down.
+                    return Step::Done(());
+                };
+                self.node = Some((node, run.start(node, now)));
+            }
+            let (node, body) = self.node.as_mut().expect("a node was just taken");
+            let result = match catch_unwind(AssertUnwindSafe(|| body.step(cx))) {
+                Ok(Step::Yield) => return Step::Yield,
+                Ok(Step::Pending) => return Step::Pending,
+                Ok(Step::Done(result)) => result,
+                Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
+                    Some(message) => format!("panicked: {message}"),
+                    None => "panicked".to_owned(),
+                }),
             };
-            self.node = Some((node, run.start(node)));
+            let node = *node;
+            self.node = None;
+            // One clock reading serves as this node's end, the ready time of what it releases
+            // and the start of the node this token runs next.
+            now = run.now();
+            ran += 1;
+            let within_budget =
+                ran < CONTINUATION_NODES && now.saturating_sub(step_start) < CONTINUATION_BUDGET;
+            let take = within_budget.then_some(self.lane);
+            let (mut per_lane, next) = run.finish(node, result, now, take);
+            match next {
+                Some(next) => {
+                    // Runs in this same step: no runtime round trip per node of a chain.
+                    run.spawn_tokens(per_lane);
+                    self.node = Some((next, run.start(next, now)));
+                }
+                None => {
+                    // Over budget, or nothing released in this lane: keep one released node of
+                    // this lane for this token (taken on its next step), wake tokens for the
+                    // rest, and give the worker back.
+                    let keep = per_lane[self.lane.index()] > 0;
+                    if keep {
+                        per_lane[self.lane.index()] -= 1;
+                    }
+                    run.spawn_tokens(per_lane);
+                    return if keep { Step::Yield } else { Step::Done(()) };
+                }
+            }
         }
-        let (node, body) = self.node.as_mut().expect("a node was just taken");
-        let result = match catch_unwind(AssertUnwindSafe(|| body.step(cx))) {
-            Ok(Step::Yield) => return Step::Yield,
-            Ok(Step::Pending) => return Step::Pending,
-            Ok(Step::Done(result)) => result,
-            Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
-                Some(message) => format!("panicked: {message}"),
-                None => "panicked".to_owned(),
-            }),
-        };
-        let node = *node;
-        self.node = None;
-        let mut per_lane = run.finish(node, result);
-        // Keep one released node of this lane for this token: it runs next, without a spawn.
-        let keep = per_lane[self.lane.index()] > 0;
-        if keep {
-            per_lane[self.lane.index()] -= 1;
-        }
-        run.spawn_tokens(per_lane);
-        if keep { Step::Yield } else { Step::Done(()) }
     }
 }
 
@@ -594,7 +661,12 @@ impl<S> GraphRun<S> {
             state: (0..n).map(|_| AtomicU8::new(WAITING)).collect(),
             records: bodies
                 .into_iter()
-                .map(|body| Mutex::new(NodeRecord { body: Some(body), ..NodeRecord::default() }))
+                .map(|body| {
+                    Mutex::new(NodeRecord {
+                        body: Some(body),
+                        ..NodeRecord::default()
+                    })
+                })
                 .collect(),
             ready: Mutex::new(ReadyQueue::new()),
             remaining: AtomicUsize::new(n),

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use crate::Runtime;
 use crate::graph::{Graph, Policy};
 use crate::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::sync::{Arc, Mutex};
+use crate::{ManualClock, Runtime};
 
 fn counting(graph: &mut Graph, name: &'static str, log: &Arc<Mutex<Vec<&'static str>>>) {
     let log = log.clone();
@@ -19,7 +19,12 @@ fn loom_graph_two_parents_release_child_once() {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(2);
     builder.check(|| {
-        let rt = Runtime::builder().workers(2).build().unwrap();
+        // A manual clock: the continuation budget must not make control flow depend on real time.
+        let rt = Runtime::builder()
+            .workers(2)
+            .clock(ManualClock::new())
+            .build()
+            .unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
         counting(&mut graph, "a", &log);
@@ -50,7 +55,12 @@ fn loom_graph_start_edge_races_parent_completion() {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(2);
     builder.check(|| {
-        let rt = Runtime::builder().workers(2).build().unwrap();
+        // A manual clock: the continuation budget must not make control flow depend on real time.
+        let rt = Runtime::builder()
+            .workers(2)
+            .clock(ManualClock::new())
+            .build()
+            .unwrap();
         let runs = Arc::new(AtomicUsize::new(0));
         let mut graph = Graph::new();
         for (name, after, after_start) in [
