@@ -92,7 +92,8 @@ impl Csr {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Dag {
-    pub(crate) names: Vec<String>,
+    /// Shared with every report of the graph, so a run copies no name.
+    pub(crate) names: Vec<crate::sync::Arc<str>>,
     /// Name lookup for [`Dag::find`].
     pub(crate) by_name: NameIndex,
     pub(crate) lanes: Vec<Lane>,

@@ -68,7 +68,7 @@ impl NodeStatus {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeReport {
-    name: String,
+    name: crate::sync::Arc<str>,
     lane: Lane,
     status: NodeStatus,
     worker: Option<usize>,
@@ -80,7 +80,7 @@ pub struct NodeReport {
 
 impl NodeReport {
     /// A node that has not run (yet).
-    pub(crate) fn not_run(name: String, lane: Lane) -> Self {
+    pub(crate) fn not_run(name: crate::sync::Arc<str>, lane: Lane) -> Self {
         Self {
             name,
             lane,
@@ -361,7 +361,7 @@ impl GraphReport {
     /// assert!(report.find("b").is_none());
     /// ```
     pub fn find(&self, name: &str) -> Option<&NodeReport> {
-        self.nodes.iter().find(|n| n.name == name)
+        self.nodes.iter().find(|n| &*n.name == name)
     }
 
     /// Time from the start of the run to the end of the last node.
@@ -424,7 +424,7 @@ impl GraphReport {
     pub fn critical_path_names(&self) -> Vec<&str> {
         self.critical_nodes
             .iter()
-            .map(|&n| self.nodes[n.index()].name.as_str())
+            .map(|&n| &*self.nodes[n.index()].name)
             .collect()
     }
 

@@ -15,8 +15,7 @@
 //! and runs it in the same step, for up to 50 µs or 256 nodes, then yields and goes on at its
 //! next step. A chain of small nodes runs on one worker without a spawn or a runtime round trip
 //! per node, and the rank order still holds because the token takes the best node, not
-//! necessarily the one it released. One clock reading per node serves as its end, the ready
-//! time of what it releases and the start of the next node.
+//! necessarily the one it released.
 //!
 //! # Release
 //!
@@ -259,6 +258,9 @@ pub(crate) trait TokenSpawner: Clone + Sized + 'static {
     fn spawn_token(&self, token: Token<Self>) -> bool;
     /// The index of the worker running the current step.
     fn current_worker(&self) -> usize;
+    /// Wakes an idle worker, if any, for tokens just spawned: the spawning token goes on to run
+    /// a node body, so what it spawned is a backlog even when it is a single token.
+    fn wake_idle(&self);
 }
 
 impl TokenSpawner for Handle {
@@ -268,6 +270,9 @@ impl TokenSpawner for Handle {
     }
     fn current_worker(&self) -> usize {
         crate::runtime::current_worker().unwrap_or(0)
+    }
+    fn wake_idle(&self) {
+        self.wake_idle_worker();
     }
 }
 
@@ -279,6 +284,7 @@ impl TokenSpawner for LocalSpawner {
     fn current_worker(&self) -> usize {
         0
     }
+    fn wake_idle(&self) {}
 }
 
 struct GraphRun<S> {
@@ -342,6 +348,9 @@ impl<S: TokenSpawner> GraphRun<S> {
     }
 
     fn spawn_tokens(self: &Arc<Self>, per_lane: [usize; Lane::COUNT]) {
+        if per_lane == [0; Lane::COUNT] {
+            return;
+        }
         for lane in Lane::ALL {
             for _ in 0..per_lane[lane.index()] {
                 let token = Token {
@@ -356,11 +365,15 @@ impl<S: TokenSpawner> GraphRun<S> {
                 }
             }
         }
+        self.spawner.wake_idle();
     }
 
     /// Starts `node`: takes its body, records when and where, and releases the nodes that
-    /// waited only for this start.
-    fn start(self: &Arc<Self>, node: NodeId, now: Duration) -> NodeBody {
+    /// waited only for this start. The clock is read here, after the node was taken from the
+    /// ready queue, so a node never appears to start before whatever released it (its
+    /// start-predecessors' starts, its finish-predecessors' ends), whichever worker that was.
+    fn start(self: &Arc<Self>, node: NodeId) -> NodeBody {
+        let now = self.now();
         let body = {
             let mut record = self.records[node.index()].lock();
             record.start = now;
@@ -434,7 +447,7 @@ impl<S: TokenSpawner> GraphRun<S> {
             .map(|node| {
                 let record = std::mem::take(&mut *self.records[node.index()].lock());
                 let mut report =
-                    NodeReport::not_run(self.dag.name(node).to_owned(), self.dag.lane(node));
+                    NodeReport::not_run(self.dag.names[node.index()].clone(), self.dag.lane(node));
                 let status = match record.outcome {
                     RecordOutcome::NotRun => return report,
                     RecordOutcome::Skipped(cause) => {
@@ -491,7 +504,6 @@ impl<S: TokenSpawner> Task for Token<S> {
     fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
         let run = &self.run;
         let step_start = run.now();
-        let mut now = step_start;
         let mut ran = 0;
         loop {
             if self.node.is_none() {
@@ -499,7 +511,7 @@ impl<S: TokenSpawner> Task for Token<S> {
                     // Only after the runtime refused a token: the run is being torn down.
                     return Step::Done(());
                 };
-                self.node = Some((node, run.start(node, now)));
+                self.node = Some((node, run.start(node)));
             }
             let (node, body) = self.node.as_mut().expect("a node was just taken");
             let result = match catch_unwind(AssertUnwindSafe(|| body.step(cx))) {
@@ -513,9 +525,8 @@ impl<S: TokenSpawner> Task for Token<S> {
             };
             let node = *node;
             self.node = None;
-            // One clock reading serves as this node's end, the ready time of what it releases
-            // and the start of the node this token runs next.
-            now = run.now();
+            // This node's end, and the ready time of what it releases.
+            let now = run.now();
             ran += 1;
             let within_budget =
                 ran < CONTINUATION_NODES && now.saturating_sub(step_start) < CONTINUATION_BUDGET;
@@ -525,7 +536,7 @@ impl<S: TokenSpawner> Task for Token<S> {
                 Some(next) => {
                     // Runs in this same step: no runtime round trip per node of a chain.
                     run.spawn_tokens(per_lane);
-                    self.node = Some((next, run.start(next, now)));
+                    self.node = Some((next, run.start(next)));
                 }
                 None => {
                     // Over budget, or nothing released in this lane: keep one released node of

@@ -106,7 +106,7 @@ pub(super) fn validate(specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
     let mut names = Vec::with_capacity(n);
     let mut lanes = Vec::with_capacity(n);
     for spec in specs {
-        names.push(spec.name);
+        names.push(crate::sync::Arc::from(spec.name));
         lanes.push(spec.lane);
     }
     let mut dag = Dag {

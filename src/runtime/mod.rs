@@ -435,6 +435,12 @@ impl Handle {
         self.shared.metrics()
     }
 
+    /// Wakes one parked worker, if any: for work queued on this worker that it will not reach
+    /// soon because its current step goes on.
+    pub(crate) fn wake_idle_worker(&self) {
+        self.shared.idle.notify_one(&self.shared.remotes);
+    }
+
     /// The runtime's clock.
     pub(crate) fn clock(&self) -> crate::time::SharedClock {
         self.shared.clock.clone()
