@@ -501,6 +501,13 @@ impl ReadyQueue {
         Some(unpack(lane, packed))
     }
 
+    /// The best key of `lane`, without removing it: what a thief compares across queues.
+    pub(crate) fn peek_lane_key(&self, lane: Lane) -> Option<ReadyKey> {
+        self.lanes[lane.index()]
+            .peek()
+            .map(|&Reverse(packed)| unpack(lane, packed))
+    }
+
     /// The key [`pop`](Self::pop) would return, without removing it.
     ///
     /// # Examples

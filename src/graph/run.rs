@@ -45,6 +45,8 @@ use crate::sync::atomic::{
     AtomicU8, AtomicU32, AtomicUsize,
     Ordering::{AcqRel, Acquire, Release},
 };
+use crossbeam_utils::CachePadded;
+
 use crate::sync::{Arc, Mutex};
 use crate::task::{Cx, FutureTask, SpawnOptions, Step, Task};
 use crate::time::SharedClock;
@@ -297,7 +299,10 @@ struct GraphRun<S> {
     pending: Box<[AtomicU32]>,
     state: Box<[AtomicU8]>,
     records: Box<[Mutex<NodeRecord>]>,
-    ready: Mutex<ReadyQueue>,
+    /// Released nodes, one rank-ordered queue per worker: a worker queues what it releases in
+    /// its own (an uncontended lock) and a token takes from its own worker's queue first, from
+    /// the peer queue whose best node of the lane ranks highest otherwise.
+    ready: Box<[CachePadded<Mutex<ReadyQueue>>]>,
     remaining: AtomicUsize,
     done: Mutex<Done>,
 }
@@ -323,6 +328,7 @@ impl<S: TokenSpawner> GraphRun<S> {
         successors: &[NodeId],
         now: Duration,
         take: Option<Lane>,
+        worker: usize,
     ) -> ([usize; Lane::COUNT], Option<NodeId>) {
         let mut per_lane = [0; Lane::COUNT];
         let mut ready = None;
@@ -334,7 +340,7 @@ impl<S: TokenSpawner> GraphRun<S> {
             self.records[node.index()].lock().ready = now;
             per_lane[self.dag.lane(node).index()] += 1;
             ready
-                .get_or_insert_with(|| self.ready.lock())
+                .get_or_insert_with(|| self.ready[worker % self.ready.len()].lock())
                 .push(self.order.key(node));
         }
         let next = match (take, ready.as_mut()) {
@@ -345,6 +351,34 @@ impl<S: TokenSpawner> GraphRun<S> {
             _ => None,
         };
         (per_lane, next)
+    }
+
+    /// The best ready node of `lane` for a token without a node: from this worker's queue, or
+    /// else the peer queue's whose best ranks highest. Tokens of a lane never outnumber its
+    /// ready nodes, so a node exists; a peer token may take the one seen first, hence the
+    /// retries. `None` only while the run is torn down after the runtime refused a token.
+    fn take_ready(&self, lane: Lane, worker: usize) -> Option<NodeId> {
+        let own = worker % self.ready.len();
+        if let Some(node) = self.ready[own].lock().pop_lane(lane) {
+            return Some(node);
+        }
+        for _ in 0..RETAKE_ATTEMPTS {
+            let best = (0..self.ready.len())
+                .filter(|&i| i != own)
+                .filter_map(|i| self.ready[i].lock().peek_lane_key(lane).map(|key| (key, i)))
+                .max_by_key(|&(key, _)| key);
+            if let Some((_, victim)) = best {
+                if let Some(node) = self.ready[victim].lock().pop_lane(lane) {
+                    return Some(node);
+                }
+            }
+            // Taken meanwhile, or queued after the scan passed its queue: look again.
+            if let Some(node) = self.ready[own].lock().pop_lane(lane) {
+                return Some(node);
+            }
+            std::hint::spin_loop();
+        }
+        None
     }
 
     fn spawn_tokens(self: &Arc<Self>, per_lane: [usize; Lane::COUNT]) {
@@ -372,16 +406,16 @@ impl<S: TokenSpawner> GraphRun<S> {
     /// waited only for this start. The clock is read here, after the node was taken from the
     /// ready queue, so a node never appears to start before whatever released it (its
     /// start-predecessors' starts, its finish-predecessors' ends), whichever worker that was.
-    fn start(self: &Arc<Self>, node: NodeId) -> NodeBody {
+    fn start(self: &Arc<Self>, node: NodeId, worker: usize) -> NodeBody {
         let now = self.now();
         let body = {
             let mut record = self.records[node.index()].lock();
             record.start = now;
-            record.worker = self.spawner.current_worker();
+            record.worker = worker;
             record.body.take().expect("a node starts once")
         };
         let (per_lane, _) =
-            self.release_successors(self.dag.successors_after_start(node), now, None);
+            self.release_successors(self.dag.successors_after_start(node), now, None, worker);
         self.spawn_tokens(per_lane);
         body
     }
@@ -394,6 +428,7 @@ impl<S: TokenSpawner> GraphRun<S> {
         result: Result<(), String>,
         end: Duration,
         take: Option<Lane>,
+        worker: usize,
     ) -> ([usize; Lane::COUNT], Option<NodeId>) {
         let failed = result.is_err();
         {
@@ -410,7 +445,7 @@ impl<S: TokenSpawner> GraphRun<S> {
             ended += self.skip_dependents(node);
             ([0; Lane::COUNT], None)
         } else {
-            self.release_successors(self.dag.successors_after_finish(node), end, take)
+            self.release_successors(self.dag.successors_after_finish(node), end, take, worker)
         };
         if self.remaining.fetch_sub(ended, AcqRel) == ended {
             self.finish_run();
@@ -491,6 +526,9 @@ impl<S: TokenSpawner> GraphRun<S> {
 const CONTINUATION_BUDGET: Duration = Duration::from_micros(50);
 const CONTINUATION_NODES: u32 = 256;
 
+/// How many times a token looks again when a peer token took the node it saw first.
+const RETAKE_ATTEMPTS: usize = 64;
+
 /// A runtime task that runs the best ready node of its lane (see the module docs).
 pub(crate) struct Token<S> {
     run: Arc<GraphRun<S>>,
@@ -503,15 +541,17 @@ impl<S: TokenSpawner> Task for Token<S> {
 
     fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
         let run = &self.run;
+        // A step runs on one worker: look it up once, not per node.
+        let worker = run.spawner.current_worker();
         let step_start = run.now();
         let mut ran = 0;
         loop {
             if self.node.is_none() {
-                let Some(node) = run.ready.lock().pop_lane(self.lane) else {
+                let Some(node) = run.take_ready(self.lane, worker) else {
                     // Only after the runtime refused a token: the run is being torn down.
                     return Step::Done(());
                 };
-                self.node = Some((node, run.start(node)));
+                self.node = Some((node, run.start(node, worker)));
             }
             let (node, body) = self.node.as_mut().expect("a node was just taken");
             let result = match catch_unwind(AssertUnwindSafe(|| body.step(cx))) {
@@ -531,12 +571,12 @@ impl<S: TokenSpawner> Task for Token<S> {
             let within_budget =
                 ran < CONTINUATION_NODES && now.saturating_sub(step_start) < CONTINUATION_BUDGET;
             let take = within_budget.then_some(self.lane);
-            let (mut per_lane, next) = run.finish(node, result, now, take);
+            let (mut per_lane, next) = run.finish(node, result, now, take, worker);
             match next {
                 Some(next) => {
                     // Runs in this same step: no runtime round trip per node of a chain.
                     run.spawn_tokens(per_lane);
-                    self.node = Some((next, run.start(next)));
+                    self.node = Some((next, run.start(next, worker)));
                 }
                 None => {
                     // Over budget, or nothing released in this lane: keep one released node of
@@ -679,7 +719,9 @@ impl<S> GraphRun<S> {
                     })
                 })
                 .collect(),
-            ready: Mutex::new(ReadyQueue::new()),
+            ready: (0..workers)
+                .map(|_| CachePadded::new(Mutex::new(ReadyQueue::new())))
+                .collect(),
             remaining: AtomicUsize::new(n),
             done: Mutex::new(Done::default()),
             dag,
@@ -696,14 +738,17 @@ impl<S: TokenSpawner> GraphRun<S> {
         }
         let now = self.now();
         let mut per_lane = [0; Lane::COUNT];
-        let mut ready = self.ready.lock();
-        for node in self.dag.nodes().filter(|&v| self.dag.pending(v) == 0) {
+        // Roots are dealt round-robin over the workers' queues, so every worker starts on
+        // nodes of its own.
+        let roots = self.dag.nodes().filter(|&v| self.dag.pending(v) == 0);
+        for (i, node) in roots.enumerate() {
             self.state[node.index()].store(RELEASED, Release);
             self.records[node.index()].lock().ready = now;
             per_lane[self.dag.lane(node).index()] += 1;
-            ready.push(self.order.key(node));
+            self.ready[i % self.ready.len()]
+                .lock()
+                .push(self.order.key(node));
         }
-        drop(ready);
         self.spawn_tokens(per_lane);
     }
 }
