@@ -3,12 +3,16 @@
 //!
 //! # How ready nodes reach workers in rank order
 //!
-//! A released node goes into the run's [`ReadyQueue`] (ordered by the same [`ReadyOrder`] the
-//! simulator uses) and one *token* task goes into the runtime on the node's lane. A token does
-//! not carry a node: when a worker runs it, it pops the best ready node of its lane at that
-//! moment. Tokens per lane always equal ready nodes per lane, so a token always finds one, and
-//! whichever worker runs it, the owner or a thief, takes the node that ranks first. Workers and
-//! thieves cannot undo the order.
+//! A released node goes into a rank-ordered [`ReadyQueue`] (ordered by the same
+//! [`ReadyOrder`] the simulator uses) and one *token* task goes into the runtime on the node's
+//! lane. There is one ready queue per worker: a worker queues what it releases in its own, so
+//! releasing takes an uncontended lock. A token does not carry a node: when a worker runs it,
+//! it takes the best ready node of its lane from that worker's queue, or, when that has none,
+//! from the peer queue whose best node of the lane ranks highest. Tokens per lane never
+//! outnumber ready nodes per lane, so a token always finds one, and whichever worker runs it,
+//! the owner or a thief, takes in rank order: thieves cannot undo it. (With one queue per
+//! worker the order is exact within a worker's queue and approximate across them; on one
+//! worker, and on the `LocalExecutor`, it is the simulated order exactly.)
 //!
 //! When a node finishes and releases successors, its token keeps one token's worth for itself:
 //! under the same lock that queues the released nodes it takes the best ready node of its lane
