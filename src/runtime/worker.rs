@@ -118,10 +118,9 @@ impl Worker {
         remote.activity.begin_step(task.header().id.as_u64());
         let result = task.run();
         remote.activity.end_step();
-        match result {
-            RunResult::Requeue(task) => self.local.queues[lane].push(task),
-            RunResult::Waiting => {}
-            RunResult::Ended => {}
+        // An ended task was counted by `Shared::release`, before its joiner woke.
+        if let RunResult::Requeue(task) = result {
+            self.local.queues[lane].push(task);
         }
     }
 
