@@ -66,16 +66,45 @@ impl NodeStatus {
 /// assert_eq!(a.worker(), Some(0));
 /// # Ok::<(), taskyard::graph::GraphError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NodeReport {
     name: crate::sync::Arc<str>,
+    // Times in nanoseconds and the worker as `u32`, with `NONE` for "did not run": a report has
+    // a line per node, and `Option<Duration>`s would make a million-node report twice as big.
+    ready: u64,
+    start: u64,
+    end: u64,
+    worker: u32,
     lane: Lane,
     status: NodeStatus,
-    worker: Option<usize>,
-    ready: Option<Duration>,
-    start: Option<Duration>,
-    end: Option<Duration>,
-    error: Option<String>,
+    error: Option<Box<str>>,
+}
+
+impl std::fmt::Debug for NodeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeReport")
+            .field("name", &self.name())
+            .field("lane", &self.lane)
+            .field("status", &self.status)
+            .field("worker", &self.worker())
+            .field("ready", &self.ready())
+            .field("start", &self.start())
+            .field("end", &self.end())
+            .field("error", &self.error())
+            .finish()
+    }
+}
+
+/// "No time" / "no worker" in a [`NodeReport`].
+const NONE: u64 = u64::MAX;
+
+fn nanos(d: Duration) -> u64 {
+    // A run would have to last 584 years to reach the sentinel.
+    u64::try_from(d.as_nanos()).unwrap_or(NONE - 1)
+}
+
+fn time(nanos: u64) -> Option<Duration> {
+    (nanos != NONE).then(|| Duration::from_nanos(nanos))
 }
 
 impl NodeReport {
@@ -83,19 +112,19 @@ impl NodeReport {
     pub(crate) fn not_run(name: crate::sync::Arc<str>, lane: Lane) -> Self {
         Self {
             name,
+            ready: NONE,
+            start: NONE,
+            end: NONE,
+            worker: u32::MAX,
             lane,
             status: NodeStatus::NotRun,
-            worker: None,
-            ready: None,
-            start: None,
-            end: None,
             error: None,
         }
     }
 
     /// Records why the node failed.
     pub(crate) fn set_error(&mut self, message: String) {
-        self.error = Some(message);
+        self.error = Some(message.into());
     }
 
     /// Why the node failed: the error's message, or `panicked: …` for a panic.
@@ -113,10 +142,10 @@ impl NodeReport {
         end: Duration,
     ) {
         self.status = status;
-        self.worker = Some(worker);
-        self.ready = Some(ready);
-        self.start = Some(start);
-        self.end = Some(end);
+        self.worker = u32::try_from(worker).expect("fewer than 2^32 workers");
+        self.ready = nanos(ready);
+        self.start = nanos(start);
+        self.end = nanos(end);
     }
 
     /// Records a node skipped because `cause` failed.
@@ -177,7 +206,7 @@ impl NodeReport {
     /// assert_eq!(report.nodes()[0].worker(), Some(0));
     /// ```
     pub fn worker(&self) -> Option<usize> {
-        self.worker
+        (self.worker != u32::MAX).then_some(self.worker as usize)
     }
 
     /// When the node was released (all its predecessors finished or started).
@@ -192,7 +221,7 @@ impl NodeReport {
     /// assert_eq!(report.nodes()[1].ready(), Some(std::time::Duration::from_millis(1)));
     /// ```
     pub fn ready(&self) -> Option<std::time::Duration> {
-        self.ready
+        time(self.ready)
     }
 
     /// When the node started.
@@ -206,7 +235,7 @@ impl NodeReport {
     /// assert_eq!(report.nodes()[0].start(), Some(std::time::Duration::ZERO));
     /// ```
     pub fn start(&self) -> Option<Duration> {
-        self.start
+        time(self.start)
     }
 
     /// When the node ended.
@@ -220,7 +249,7 @@ impl NodeReport {
     /// assert_eq!(report.nodes()[0].end(), Some(std::time::Duration::from_millis(4)));
     /// ```
     pub fn end(&self) -> Option<Duration> {
-        self.end
+        time(self.end)
     }
 
     /// How long the node waited for a worker after it was released: `start - ready`.
@@ -234,7 +263,7 @@ impl NodeReport {
     /// assert_eq!(report.nodes()[0].queue_wait(), Some(std::time::Duration::ZERO));
     /// ```
     pub fn queue_wait(&self) -> Option<Duration> {
-        Some(self.start?.saturating_sub(self.ready?))
+        Some(self.start()?.saturating_sub(self.ready()?))
     }
 
     /// How long the node ran: `end - start`.
@@ -248,7 +277,7 @@ impl NodeReport {
     /// assert_eq!(report.nodes()[0].duration(), Some(std::time::Duration::from_millis(2)));
     /// ```
     pub fn duration(&self) -> Option<Duration> {
-        Some(self.end?.saturating_sub(self.start?))
+        Some(self.end()?.saturating_sub(self.start()?))
     }
 }
 
@@ -297,10 +326,10 @@ impl GraphReport {
         let mut busy = vec![Duration::ZERO; workers];
         let mut makespan = Duration::ZERO;
         for node in &nodes {
-            if let (Some(w), Some(d)) = (node.worker, node.duration()) {
+            if let (Some(w), Some(d)) = (node.worker(), node.duration()) {
                 busy[w] += d;
             }
-            makespan = makespan.max(node.end.unwrap_or_default());
+            makespan = makespan.max(node.end().unwrap_or_default());
         }
         Self {
             nodes,
