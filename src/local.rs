@@ -181,7 +181,10 @@ impl<T: Task> LocalJoin<T::Output> for LocalCell<T> {
             !slot.finished,
             "LocalJoinHandle polled after it returned its output"
         );
-        slot.joiner = Some(cx.waker().clone());
+        match &slot.joiner {
+            Some(joiner) if joiner.will_wake(cx.waker()) => {}
+            _ => slot.joiner = Some(cx.waker().clone()),
+        }
         Poll::Pending
     }
 

@@ -599,11 +599,8 @@ fn a_detached_output_whose_destructor_panics_does_not_kill_the_worker() {
 
     let (ran_tx, ran_rx) = mpsc::channel();
     rt.spawn(async move { ran_tx.send(()).unwrap() }).unwrap();
-    // A short guard: with a live worker the message comes at once.
-    assert!(
-        ran_rx.recv_timeout(Duration::from_secs(2)).is_ok(),
-        "the only worker died"
-    );
+    // Only a guard: with a live worker the message comes at once, with a dead one never.
+    assert!(ran_rx.recv_timeout(HANG).is_ok(), "the only worker died");
     let report = rt.shutdown(HANG);
     let t = report.totals();
     assert_eq!((t.spawned, t.completed, t.abandoned), (2, 2, 0), "{report}");

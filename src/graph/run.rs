@@ -39,15 +39,15 @@ use std::time::Duration;
 use super::builder::{GraphBuilder, NodeSpec};
 use super::dag::{Dag, NodeId};
 use super::error::GraphError;
-use super::order::{Policy, ReadyOrder, ReadyQueue};
+use super::order::{Policy, ReadyKey, ReadyOrder, ReadyQueue};
 use super::report::{GraphReport, NodeReport, NodeStatus};
 use crate::error::SpawnError;
 use crate::lane::Lane;
 use crate::local::{LocalExecutor, LocalSpawner};
 use crate::runtime::Handle;
 use crate::sync::atomic::{
-    AtomicU8, AtomicU32, AtomicUsize,
-    Ordering::{AcqRel, Acquire, Release},
+    AtomicBool, AtomicU32, AtomicUsize,
+    Ordering::{AcqRel, Acquire},
 };
 use crossbeam_utils::CachePadded;
 
@@ -231,12 +231,6 @@ impl RunnableGraph {
     }
 }
 
-/// Per-node progress of a run.
-const WAITING: u8 = 0;
-const RELEASED: u8 = 1;
-const ENDED: u8 = 2;
-const SKIPPED: u8 = 3;
-
 /// What a run knows of one node, under one lock: touched when the node is released, when it
 /// starts and when it ends, and read once to build the report.
 #[derive(Default)]
@@ -275,7 +269,7 @@ impl TokenSpawner for Handle {
             .is_ok()
     }
     fn current_worker(&self) -> usize {
-        crate::runtime::current_worker().unwrap_or(0)
+        Handle::current_worker(self).unwrap_or(0)
     }
     fn wake_idle(&self) {
         self.wake_idle_worker();
@@ -301,7 +295,10 @@ struct GraphRun<S> {
     clock: SharedClock,
     origin: Duration,
     pending: Box<[AtomicU32]>,
-    state: Box<[AtomicU8]>,
+    /// Set once for a node that can no longer run because a node it waited for failed: the
+    /// flag makes several failing predecessors mark it (and count it) once. A node that is
+    /// marked was never released, since a failed or skipped predecessor never retires its edge.
+    skipped: Box<[AtomicBool]>,
     records: Box<[Mutex<NodeRecord>]>,
     /// Released nodes, one rank-ordered queue per worker: a worker queues what it releases in
     /// its own (an uncontended lock) and a token takes from its own worker's queue first, from
@@ -340,12 +337,10 @@ impl<S: TokenSpawner> GraphRun<S> {
             if self.pending[node.index()].fetch_sub(1, AcqRel) != 1 {
                 continue;
             }
-            self.state[node.index()].store(RELEASED, Release);
-            self.records[node.index()].lock().ready = now;
-            per_lane[self.dag.lane(node).index()] += 1;
+            let key = self.mark_ready(node, now, &mut per_lane);
             ready
                 .get_or_insert_with(|| self.ready[worker % self.ready.len()].lock())
-                .push(self.order.key(node));
+                .push(key);
         }
         let next = match (take, ready.as_mut()) {
             (Some(lane), Some(ready)) if per_lane[lane.index()] > 0 => {
@@ -383,6 +378,19 @@ impl<S: TokenSpawner> GraphRun<S> {
             std::hint::spin_loop();
         }
         None
+    }
+
+    /// Records that `node` became ready at `now` and counts it in its lane; returns its key for
+    /// a ready queue.
+    fn mark_ready(
+        &self,
+        node: NodeId,
+        now: Duration,
+        per_lane: &mut [usize; Lane::COUNT],
+    ) -> ReadyKey {
+        self.records[node.index()].lock().ready = now;
+        per_lane[self.dag.lane(node).index()] += 1;
+        self.order.key(node)
     }
 
     fn spawn_tokens(self: &Arc<Self>, per_lane: [usize; Lane::COUNT]) {
@@ -443,7 +451,6 @@ impl<S: TokenSpawner> GraphRun<S> {
                 Err(message) => RecordOutcome::Failed(message),
             };
         }
-        self.state[node.index()].store(ENDED, Release);
         let mut ended = 1;
         let released = if failed {
             ended += self.skip_dependents(node);
@@ -463,11 +470,7 @@ impl<S: TokenSpawner> GraphRun<S> {
         let mut stack: Vec<NodeId> = self.dag.successors_after_finish(failed).to_vec();
         let mut skipped = 0;
         while let Some(node) = stack.pop() {
-            let state = &self.state[node.index()];
-            if state
-                .compare_exchange(WAITING, SKIPPED, AcqRel, Acquire)
-                .is_err()
-            {
+            if self.skipped[node.index()].swap(true, AcqRel) {
                 continue;
             }
             skipped += 1;
@@ -713,7 +716,7 @@ impl<S> GraphRun<S> {
                 .nodes()
                 .map(|v| AtomicU32::new(dag.pending(v)))
                 .collect(),
-            state: (0..n).map(|_| AtomicU8::new(WAITING)).collect(),
+            skipped: (0..n).map(|_| AtomicBool::new(false)).collect(),
             records: bodies
                 .into_iter()
                 .map(|body| {
@@ -746,12 +749,8 @@ impl<S: TokenSpawner> GraphRun<S> {
         // nodes of its own.
         let roots = self.dag.nodes().filter(|&v| self.dag.pending(v) == 0);
         for (i, node) in roots.enumerate() {
-            self.state[node.index()].store(RELEASED, Release);
-            self.records[node.index()].lock().ready = now;
-            per_lane[self.dag.lane(node).index()] += 1;
-            self.ready[i % self.ready.len()]
-                .lock()
-                .push(self.order.key(node));
+            let key = self.mark_ready(node, now, &mut per_lane);
+            self.ready[i % self.ready.len()].lock().push(key);
         }
         self.spawn_tokens(per_lane);
     }

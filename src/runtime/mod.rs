@@ -123,18 +123,20 @@ fn enter(shared: Arc<Shared>, worker: Option<Rc<WorkerLocal>>) -> EnterGuard {
     EnterGuard(previous)
 }
 
-/// The index of the worker the current thread is, if it is one of a runtime's workers.
-pub(crate) fn current_worker() -> Option<usize> {
-    CONTEXT.with(|ctx| {
-        ctx.borrow()
-            .as_ref()
-            .and_then(|e| e.worker.as_ref().map(|w| w.index))
-    })
-}
-
 impl Shared {
     fn is_current(&self, entered: &Entered) -> bool {
         std::ptr::eq(Arc::as_ptr(&entered.shared), self)
+    }
+
+    /// The index of the worker the current thread is, if it is one of *this* runtime's
+    /// workers (a worker of another runtime has an index that means nothing here).
+    fn current_worker(&self) -> Option<usize> {
+        CONTEXT.with(|ctx| {
+            ctx.borrow()
+                .as_ref()
+                .filter(|e| self.is_current(e))
+                .and_then(|e| e.worker.as_ref().map(|w| w.index))
+        })
     }
 
     /// Pushes a task that the caller owns (state `SCHEDULED`) to a run queue: the current
@@ -164,7 +166,8 @@ impl Shared {
             (None, _) => self.idle.notify_one(&self.remotes),
             (Some(task), _) => {
                 self.injector[lane].push(task);
-                // `notify_one` issues the SeqCst fence that pairs with `stop_workers`.
+                // `notify_one` issues the SeqCst fence that pairs with the one shutdown issues
+                // after setting `stopping`.
                 self.idle.notify_one(&self.remotes);
                 if self.stopping.load(SeqCst) {
                     // The workers may have exited before this push: end what they left.
@@ -208,24 +211,17 @@ impl Shared {
         T::Output: Send + 'static,
     {
         let id = TaskId::next();
-        let hint = CONTEXT.with(|ctx| {
-            ctx.borrow()
-                .as_ref()
-                .filter(|e| self.is_current(e))
-                .and_then(|e| e.worker.as_ref().map(|w| w.index))
-        });
         // Tasks spawned on a worker go to that worker's shard: spawn and completion usually
         // happen there, so the shard lock stays uncontended.
         let shard = self
             .registry
-            .shard_for(hint.unwrap_or(id.as_u64() as usize));
-        let name_if_refused = meta.name.clone();
+            .shard_for(self.current_worker().unwrap_or(id.as_u64() as usize));
         let cell = self
             .registry
-            .insert(shard, |slot| {
+            .insert(shard, (task, meta), |slot, (task, meta)| {
                 TaskCell::new(task, id, meta, slot, self.clone())
             })
-            .ok_or_else(|| SpawnError::shutdown(name_if_refused.as_deref()))?;
+            .map_err(|(_, meta)| SpawnError::shutdown(meta.name()))?;
         self.push(cell.clone());
         Ok(JoinHandle::new(cell))
     }
@@ -239,7 +235,7 @@ impl Schedule for Shared {
     fn release(&self, header: &Header, outcome: Outcome, panic: Option<&str>) {
         self.registry.remove(header, outcome, panic);
         // Counted before the joiner is woken, so metrics read after a join include the task.
-        if let Some(index) = current_worker() {
+        if let Some(index) = self.current_worker() {
             metrics::Counters::bump(&self.remotes[index].counters.completed);
         }
     }
@@ -433,6 +429,11 @@ impl Handle {
     /// A snapshot of every worker's counters and queue depths.
     pub fn metrics(&self) -> RuntimeMetrics {
         self.shared.metrics()
+    }
+
+    /// The index of the worker the current thread is, if it is one of this runtime's.
+    pub(crate) fn current_worker(&self) -> Option<usize> {
+        self.shared.current_worker()
     }
 
     /// Wakes one parked worker, if any: for work queued on this worker that it will not reach

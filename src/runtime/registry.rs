@@ -88,26 +88,27 @@ impl Registry {
         hint % self.shards.len()
     }
 
-    /// Builds a task with its slot and records it, or returns `None` if the registry is closed
-    /// (the task is never built).
-    pub(crate) fn insert<C: RawTask>(
+    /// Builds a task from `parts` and its slot and records it. If the registry is closed the
+    /// task is never built and `parts` come back, so the caller can name what was refused.
+    pub(crate) fn insert<C: RawTask, P>(
         &self,
         shard: usize,
-        build: impl FnOnce(RegistrySlot) -> Arc<C>,
-    ) -> Option<Arc<C>> {
+        parts: P,
+        build: impl FnOnce(RegistrySlot, P) -> Arc<C>,
+    ) -> Result<Arc<C>, P> {
         let mut guard = self.shards[shard].lock();
         if guard.closed {
-            return None;
+            return Err(parts);
         }
         let entry = guard.tasks.vacant_entry();
         let slot = RegistrySlot {
             shard: u32::try_from(shard).expect("shard index fits in u32"),
             key: u32::try_from(entry.key()).expect("fewer than 2^32 live tasks per shard"),
         };
-        let cell = build(slot);
+        let cell = build(slot, parts);
         entry.insert(cell.clone());
         guard.totals.spawned += 1;
-        Some(cell)
+        Ok(cell)
     }
 
     /// Forgets an ended task and counts how it ended.
@@ -206,23 +207,5 @@ impl Registry {
         }
         self.drained.wait_for(&mut lock, timeout);
         done(self)
-    }
-
-    /// Waits until no task is live or `wait` says to stop waiting. `wait` receives the guard of
-    /// the drain condition and blocks on it (once), so the caller decides how time is measured.
-    pub(crate) fn wait_drained(
-        &self,
-        mut keep_waiting: impl FnMut() -> Option<std::time::Duration>,
-    ) {
-        loop {
-            let mut lock = self.drained_lock.lock();
-            if self.live() == 0 {
-                return;
-            }
-            let Some(timeout) = keep_waiting() else {
-                return;
-            };
-            self.drained.wait_for(&mut lock, timeout);
-        }
     }
 }

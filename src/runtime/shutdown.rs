@@ -30,9 +30,10 @@ use crate::time::{Clock, SystemClock};
 /// How long shutdown waits for workers after the deadline, for steps to return.
 const GRACE: Duration = Duration::from_millis(500);
 
-/// How often a drain on a [`ManualClock`](crate::ManualClock) looks at the clock again: manual
-/// time does not wake a sleeping thread, so the waiting side checks it.
-const MANUAL_CLOCK_POLL: Duration = Duration::from_millis(1);
+/// How often a waiting shutdown looks again without being woken: manual time does not wake a
+/// sleeping thread, and a task whose step stops returning ("only stuck tasks are left") signals
+/// nothing either.
+const DRAIN_POLL: Duration = Duration::from_millis(1);
 
 /// How a task live at shutdown ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,14 +230,24 @@ pub(super) fn shutdown(
     let deadline_at = clock.now().saturating_add(deadline);
     let snapshot = shared.registry.close();
 
-    shared.registry.wait_drained(|| {
+    // Until no task is live or the deadline passes on the runtime's clock.
+    loop {
         let remaining = deadline_at.saturating_sub(clock.now());
-        match (remaining.is_zero(), clock.is_real()) {
-            (true, _) => None,
-            (false, true) => Some(remaining),
-            (false, false) => Some(MANUAL_CLOCK_POLL),
+        if remaining.is_zero() {
+            break;
         }
-    });
+        let timeout = if clock.is_real() {
+            remaining
+        } else {
+            DRAIN_POLL
+        };
+        if shared
+            .registry
+            .wait_until(timeout, |registry| registry.live() == 0)
+        {
+            break;
+        }
+    }
     shared.cancelling.store(true, SeqCst);
     for task in shared.registry.live_tasks() {
         task.cancel();
@@ -245,10 +256,11 @@ pub(super) fn shutdown(
     fence(SeqCst);
     shared.idle.notify_all(&shared.remotes);
 
+    // One grace period for both waits below, in real time on purpose: a stuck step is stuck in
+    // real time, whatever clock drives tasks.
+    let grace = SystemClock::new();
+    let give_up_at = grace.now() + GRACE;
     let all_exited = {
-        // Real time on purpose: a stuck step is stuck in real time, whatever clock drives tasks.
-        let grace = SystemClock::new();
-        let give_up_at = grace.now() + GRACE;
         let mut exited = shared.exited.lock();
         while *exited < shared.remotes.len() {
             let remaining = give_up_at.saturating_sub(grace.now());
@@ -262,8 +274,6 @@ pub(super) fn shutdown(
     // A push that raced the workers' exit is seen here, or its pusher saw `stopping` and
     // cleans up itself (see `Shared::push`). Either way, wait for it before reporting: the only
     // tasks allowed to stay live are those inside a step that has not returned.
-    let grace = SystemClock::new();
-    let give_up_at = grace.now() + GRACE;
     loop {
         shared.cancel_queued();
         let only_stuck = |registry: &super::registry::Registry| {
@@ -276,7 +286,7 @@ pub(super) fn shutdown(
         if remaining.is_zero()
             || shared
                 .registry
-                .wait_until(remaining.min(MANUAL_CLOCK_POLL), only_stuck)
+                .wait_until(remaining.min(DRAIN_POLL), only_stuck)
         {
             break;
         }

@@ -176,7 +176,20 @@ where
 
     /// Ends the task: drops the body if still there, publishes the result, wakes the joiner and
     /// releases the task from the scheduler. Called once, by the task's owner.
-    fn complete(&self, result: Result<T::Output, JoinError>, outcome: Outcome) {
+    /// Takes the task and its waker out of the cell (the caller drops them outside the lock).
+    fn take_body(&self) -> (Option<T>, Option<Waker>) {
+        let mut body = self.body.lock();
+        (body.task.take(), body.waker.take())
+    }
+
+    /// `body` is what [`take_body`](Self::take_body) returned: the task's own state, dropped
+    /// here so that a destructor that panics is caught like a step.
+    fn complete(
+        &self,
+        result: Result<T::Output, JoinError>,
+        outcome: Outcome,
+        body: (Option<T>, Option<Waker>),
+    ) {
         let panic: Option<Box<str>> = match &result {
             Err(err) if err.is_panic() => {
                 Some(err.panic_message().unwrap_or("<non-string payload>").into())
@@ -184,10 +197,6 @@ where
             _ => None,
         };
         // A body whose destructor panics must not take the worker down either.
-        let body = {
-            let mut body = self.body.lock();
-            (body.task.take(), body.waker.take())
-        };
         let _ = catch_unwind(AssertUnwindSafe(move || drop(body)));
         self.header.state.transition_to_complete();
         self.header.outcome.store(outcome as u8, Ordering::Release);
@@ -219,7 +228,7 @@ where
             Outcome::CancelledUnstarted
         };
         let err = JoinError::cancelled(self.header.id, self.header.name());
-        self.complete(Err(err), outcome);
+        self.complete(Err(err), outcome, self.take_body());
     }
 }
 
@@ -238,26 +247,32 @@ where
             self.complete_cancelled();
             return RunResult::Ended;
         }
+        // `Ok(yielded)`: the task goes on. `Err`: it ended, and gave up its body under the lock
+        // already held rather than a second one.
         let step = {
             let mut body = self.body.lock();
             let Body { task, waker } = &mut *body;
-            let waker = waker.get_or_insert_with(|| Waker::from(self.clone()));
-            let mut cx = Cx::new(waker, self.header.id, self.header.meta.lane);
-            let task = task.as_mut().expect("a running task has its body");
-            catch_unwind(AssertUnwindSafe(|| task.step(&mut cx)))
+            let cx_waker = waker.get_or_insert_with(|| Waker::from(self.clone()));
+            let mut cx = Cx::new(cx_waker, self.header.id, self.header.meta.lane);
+            let running = task.as_mut().expect("a running task has its body");
+            match catch_unwind(AssertUnwindSafe(|| running.step(&mut cx))) {
+                Ok(Step::Yield) => Ok(true),
+                Ok(Step::Pending) => Ok(false),
+                Ok(Step::Done(output)) => Err((Ok(output), (task.take(), waker.take()))),
+                Err(payload) => Err((Err(payload), (task.take(), waker.take()))),
+            }
         };
         let yielded = match step {
-            Ok(Step::Done(output)) => {
-                self.complete(Ok(output), Outcome::Completed);
+            Ok(yielded) => yielded,
+            Err((Ok(output), body)) => {
+                self.complete(Ok(output), Outcome::Completed, body);
                 return RunResult::Ended;
             }
-            Err(payload) => {
+            Err((Err(payload), body)) => {
                 let err = JoinError::panic(self.header.id, self.header.name(), payload);
-                self.complete(Err(err), Outcome::Panicked);
+                self.complete(Err(err), Outcome::Panicked, body);
                 return RunResult::Ended;
             }
-            Ok(Step::Yield) => true,
-            Ok(Step::Pending) => false,
         };
         match self.header.state.transition_after_step(yielded) {
             TransitionAfterStep::Requeue => RunResult::Requeue(self),
