@@ -381,7 +381,12 @@ fn check_taskyard(rt: &Runtime, g: &'static Adjacency, shape: &str) {
         let start = node.start().expect("a node that ran has a start");
         for &p in g.pred(v as u32) {
             let end = nodes[p as usize].end().expect("a node that ran has an end");
-            assert!(start >= end, "taskyard: n{v} started before n{p} ended");
+            assert!(
+                start >= end,
+                "taskyard: n{v} started before n{p} ended: {node:?} {:?} preds {:?}",
+                nodes[p as usize],
+                g.pred(v as u32)
+            );
         }
     }
     let mut per_worker = vec![0usize; rt.workers()];

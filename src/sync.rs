@@ -20,6 +20,10 @@ pub(crate) use std::sync::atomic;
 /// A process-wide counter that no protocol depends on (task ids). It stays std's under loom:
 /// a `static` needs a `const` constructor, which loom's atomics do not have.
 pub(crate) use std::sync::atomic::AtomicU64 as UnmodelledAtomicU64;
+
+/// A value built once on first use (a report's lines). No protocol of the crate goes through
+/// it, so it stays std's under loom: racing callers only ever build the same value.
+pub(crate) use std::sync::OnceLock;
 #[cfg(not(taskyard_loom))]
 pub(crate) use std::thread;
 
@@ -150,7 +154,7 @@ mod lock {
     }
 }
 
-pub(crate) use lock::{Condvar, Mutex};
+pub(crate) use lock::{Condvar, Mutex, MutexGuard};
 
 #[cfg(not(taskyard_loom))]
 pub(crate) mod deque {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::dag::{Dag, NodeId};
 use super::order::Policy;
 use crate::lane::Lane;
+use crate::sync::{Arc, OnceLock};
 
 /// How a node's run ended.
 ///
@@ -148,6 +149,14 @@ impl NodeReport {
         self.end = nanos(end);
     }
 
+    /// Like [`ran`](Self::ran), with times in nanoseconds since the start of the run.
+    pub(crate) fn ran_nanos(&mut self, status: NodeStatus, worker: u32, times: [u64; 3]) {
+        debug_assert!(times.iter().all(|&t| t != NONE) && worker != u32::MAX);
+        self.status = status;
+        self.worker = worker;
+        [self.ready, self.start, self.end] = times;
+    }
+
     /// Records a node skipped because `cause` failed.
     pub(crate) fn skipped(&mut self, cause: NodeId) {
         self.status = NodeStatus::Skipped { cause };
@@ -281,6 +290,30 @@ impl NodeReport {
     }
 }
 
+/// Where a report's lines come from when they are built on first use.
+pub(crate) trait LineSource: Send + Sync {
+    /// Every node's line, in submission order.
+    fn lines(&self) -> Vec<NodeReport>;
+}
+
+/// A graph's cost-weighted critical path: its length and one path's nodes, first to last.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CriticalPath {
+    len: u64,
+    nodes: Vec<NodeId>,
+}
+
+impl CriticalPath {
+    pub(crate) fn of(dag: &Dag) -> Self {
+        // One pass over the graph for both (a graph without costs has no cached lengths).
+        let lengths = dag.path_lengths();
+        Self {
+            len: super::rank::critical_path_len(&lengths),
+            nodes: super::rank::critical_path_nodes(dag, &dag.costs, &lengths),
+        }
+    }
+}
+
 /// The outcome of running a graph: every node's line (in submission order) and the figures that
 /// say how good the schedule was.
 ///
@@ -304,12 +337,16 @@ impl NodeReport {
 /// assert_eq!(report.critical_path_names(), ["a", "d"]);
 /// # Ok::<(), taskyard::graph::GraphError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 pub struct GraphReport {
-    nodes: Vec<NodeReport>,
+    /// Every node's line, built on first use: a real run hands over its raw record instead,
+    /// so a caller that only wants the figures never pays for a million lines.
+    nodes: OnceLock<Vec<NodeReport>>,
+    source: Option<Arc<dyn LineSource>>,
     makespan: Duration,
     critical_path: Duration,
     critical_nodes: Vec<NodeId>,
+    critical_names: Vec<Arc<str>>,
     total_work: Duration,
     workers: usize,
     busy: Vec<Duration>,
@@ -321,8 +358,19 @@ impl GraphReport {
     /// busy time of each worker come from the nodes' times; the critical path and the total
     /// work from the graph's cost estimates.
     pub(crate) fn new(dag: &Dag, policy: Policy, workers: usize, nodes: Vec<NodeReport>) -> Self {
+        Self::with_critical_path(dag, &CriticalPath::of(dag), policy, workers, nodes)
+    }
+
+    /// Like [`new`](Self::new), with the graph's critical path computed beforehand (a run
+    /// computes it when the graph is built, not after every run).
+    pub(crate) fn with_critical_path(
+        dag: &Dag,
+        critical: &CriticalPath,
+        policy: Policy,
+        workers: usize,
+        nodes: Vec<NodeReport>,
+    ) -> Self {
         debug_assert_eq!(nodes.len(), dag.len());
-        let lengths = dag.path_lengths();
         let mut busy = vec![Duration::ZERO; workers];
         let mut makespan = Duration::ZERO;
         for node in &nodes {
@@ -331,14 +379,35 @@ impl GraphReport {
             }
             makespan = makespan.max(node.end().unwrap_or_default());
         }
+        let mut report = Self::deferred(dag, critical, policy, None, makespan, busy);
+        report.nodes = OnceLock::from(nodes);
+        report
+    }
+
+    /// A report whose lines are built from `source` when first asked for (none without a
+    /// source). The caller gives the figures that need every node's times: the makespan and
+    /// each worker's busy time.
+    pub(crate) fn deferred(
+        dag: &Dag,
+        critical: &CriticalPath,
+        policy: Policy,
+        source: Option<Arc<dyn LineSource>>,
+        makespan: Duration,
+        busy: Vec<Duration>,
+    ) -> Self {
         Self {
-            nodes,
+            nodes: OnceLock::new(),
+            source,
             makespan,
-            // One pass over the graph for both (a graph without costs has no cached lengths).
-            critical_path: Duration::from_nanos(super::rank::critical_path_len(&lengths)),
-            critical_nodes: super::rank::critical_path_nodes(dag, &dag.costs, &lengths),
+            critical_path: Duration::from_nanos(critical.len),
+            critical_nodes: critical.nodes.clone(),
+            critical_names: critical
+                .nodes
+                .iter()
+                .map(|&n| dag.names[n.index()].clone())
+                .collect(),
             total_work: dag.total_work(),
-            workers,
+            workers: busy.len(),
             busy,
             policy,
         }
@@ -355,7 +424,11 @@ impl GraphReport {
     /// assert_eq!(report.nodes().len(), 1);
     /// ```
     pub fn nodes(&self) -> &[NodeReport] {
-        &self.nodes
+        self.nodes.get_or_init(|| {
+            self.source
+                .as_ref()
+                .map_or_else(Vec::new, |source| source.lines())
+        })
     }
 
     /// The line of `node`.
@@ -375,7 +448,7 @@ impl GraphReport {
     /// ```
     #[track_caller]
     pub fn node(&self, node: NodeId) -> &NodeReport {
-        &self.nodes[node.index()]
+        &self.nodes()[node.index()]
     }
 
     /// The line of the node named `name` (a linear search).
@@ -390,7 +463,7 @@ impl GraphReport {
     /// assert!(report.find("b").is_none());
     /// ```
     pub fn find(&self, name: &str) -> Option<&NodeReport> {
-        self.nodes.iter().find(|n| &*n.name == name)
+        self.nodes().iter().find(|n| &*n.name == name)
     }
 
     /// Time from the start of the run to the end of the last node.
@@ -451,10 +524,7 @@ impl GraphReport {
     /// assert_eq!(report.critical_path_names(), ["a"]);
     /// ```
     pub fn critical_path_names(&self) -> Vec<&str> {
-        self.critical_nodes
-            .iter()
-            .map(|&n| &*self.nodes[n.index()].name)
-            .collect()
+        self.critical_names.iter().map(|name| &**name).collect()
     }
 
     /// Whether `node` is on the listed critical path.
@@ -592,6 +662,35 @@ impl GraphReport {
     /// ```
     pub fn policy(&self) -> Policy {
         self.policy
+    }
+}
+
+impl fmt::Debug for GraphReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphReport")
+            .field("makespan", &self.makespan)
+            .field("critical_path", &self.critical_path)
+            .field("critical_nodes", &self.critical_nodes)
+            .field("total_work", &self.total_work)
+            .field("workers", &self.workers)
+            .field("busy", &self.busy)
+            .field("policy", &self.policy)
+            .field("nodes", &self.nodes())
+            .finish()
+    }
+}
+
+impl PartialEq for GraphReport {
+    /// Equal figures and equal lines, however the lines were built.
+    fn eq(&self, other: &Self) -> bool {
+        self.makespan == other.makespan
+            && self.critical_path == other.critical_path
+            && self.critical_nodes == other.critical_nodes
+            && self.total_work == other.total_work
+            && self.workers == other.workers
+            && self.busy == other.busy
+            && self.policy == other.policy
+            && self.nodes() == other.nodes()
     }
 }
 

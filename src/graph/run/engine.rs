@@ -1,0 +1,701 @@
+//! The release engine of a graph run: per-node release counters and timings, rank-ordered
+//! ready queues (one per worker), and the *searcher* tasks that run ready nodes.
+//!
+//! # Searchers
+//!
+//! A run does not spawn a runtime task per node. It keeps, per lane, a few *searchers*: runtime
+//! tasks (on that lane) that each loop taking the best ready node of their lane and running it.
+//! A searcher first looks in its own worker's ready queue, then in the peer queue whose best
+//! node ranks highest, so whoever takes a node, owner or thief, takes in rank order.
+//!
+//! When a node finishes, the searcher that ran it releases its successors. If the best released
+//! node of the searcher's lane beats everything in the worker's own queue, the searcher runs it
+//! next without queueing it: a chain runs on one worker with no lock and no spawn per node. The
+//! other released nodes go to the worker's queue (one lock for all of them), and a new searcher
+//! is spawned only while a lane has fewer searchers than the runtime has workers: more could
+//! not run at once anyway, so a wide graph costs a handful of spawns, not one per node.
+//!
+//! A searcher keeps going for up to [`CONTINUATION_BUDGET`] or [`CONTINUATION_NODES`], then
+//! yields to the runtime (lane shares, other tasks) and goes on at its next step. It ends when
+//! it finds no ready node of its lane. A searcher whose node waits (`Pending`) stops counting as
+//! one until it is woken, so the lane may get another meanwhile.
+//!
+//! # Not losing a ready node
+//!
+//! A node pushed while every searcher of its lane is about to end must still run. The pusher
+//! publishes the node (under its queue's lock, which also updates the queue's per-lane `best`
+//! summary), issues a `SeqCst` fence, then reads the lane's searcher count and spawns a
+//! searcher if it is below the worker count. A searcher that found nothing decrements the
+//! count, issues a `SeqCst` fence, then reads every queue's `best`: if a node is there it counts
+//! itself back in and goes on. The two fences forbid both sides missing each other (the same
+//! argument as the runtime's sleep protocol); `loom_graph_searcher_exit_races_push` checks it.
+//!
+//! # Release and accounting
+//!
+//! Each node has an atomic count of the predecessors it still waits for (finish edges and
+//! start edges). A start decrements the start-successors, a finish the finish-successors; the
+//! caller that brings a count to zero releases the node, so each node is released exactly once
+//! without a lock. A node that fails marks its transitive dependents skipped, naming it as the
+//! cause; independent branches go on.
+//!
+//! Node timings are plain atomics written once each by the one thread that runs (or releases)
+//! the node. A searcher counts the nodes it ended and subtracts them from the run's `remaining`
+//! count when its step ends (one contended atomic per step, not per node); those `AcqRel`
+//! subtractions form one release sequence, so whoever brings `remaining` to zero sees every
+//! node's timings and builds the report.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
+
+use super::work::{NodeWork, Progress};
+use crate::graph::dag::{Dag, NodeId};
+use crate::graph::order::{ReadyKey, ReadyOrder, ReadyQueue};
+use crate::graph::report::{CriticalPath, GraphReport, LineSource, NodeReport, NodeStatus};
+use crate::lane::Lane;
+use crate::local::LocalSpawner;
+use crate::runtime::Handle;
+use crate::sync::atomic::{
+    AtomicU32, AtomicU64, AtomicUsize,
+    Ordering::{AcqRel, Relaxed, SeqCst},
+    fence,
+};
+use crate::sync::{Arc, Mutex, MutexGuard};
+use crate::task::{Cx, SpawnOptions, Step, Task};
+use crate::time::SharedClock;
+
+/// How long a searcher may keep running nodes inside one runtime step, and how many at most:
+/// a chain of tiny nodes runs without a runtime round trip per node, and a searcher still hands
+/// its worker back often enough for lane shares and other tasks.
+pub(super) const CONTINUATION_BUDGET: Duration = Duration::from_micros(50);
+pub(super) const CONTINUATION_NODES: u32 = 256;
+
+/// How many times a searcher looks again when a peer took the node it saw first.
+const RETAKE_ATTEMPTS: usize = 64;
+
+/// A queue's `best` entry for a lane with nothing queued.
+const EMPTY: u32 = u32::MAX;
+
+/// Where a run's searchers go: a runtime's workers or a local executor.
+pub(crate) trait TokenSpawner: Clone + Sized + 'static {
+    /// Spawns a searcher; `false` if the executor refuses (shut down or dropped).
+    fn spawn_searcher(&self, searcher: Searcher<Self>) -> bool;
+    /// The index of the worker running the current step.
+    fn current_worker(&self) -> usize;
+    /// Wakes an idle worker, if any, for searchers just spawned: the spawning searcher goes on
+    /// running nodes, so what it spawned is a backlog even when it is a single task.
+    fn wake_idle(&self);
+}
+
+impl TokenSpawner for Handle {
+    fn spawn_searcher(&self, searcher: Searcher<Self>) -> bool {
+        self.spawn_task_with(SpawnOptions::new().lane(searcher.lane), searcher)
+            .is_ok()
+    }
+    fn current_worker(&self) -> usize {
+        Handle::current_worker(self).unwrap_or(0)
+    }
+    fn wake_idle(&self) {
+        self.wake_idle_worker();
+    }
+}
+
+impl TokenSpawner for LocalSpawner {
+    fn spawn_searcher(&self, searcher: Searcher<Self>) -> bool {
+        self.spawn_task_with(SpawnOptions::new().lane(searcher.lane), searcher)
+            .is_ok()
+    }
+    fn current_worker(&self) -> usize {
+        0
+    }
+    fn wake_idle(&self) {}
+}
+
+/// How a node's run ended, in [`NodeSlot::status`].
+const NOT_RUN: u32 = 0;
+const DONE: u32 = 1;
+const FAILED: u32 = 2;
+const SKIPPED: u32 = 3;
+
+/// One node's live state. Every field but `pending` and `status` is written once, by the one
+/// thread that releases, starts or ends the node.
+struct NodeSlot {
+    /// Predecessors (finish and start edges) not yet retired.
+    pending: AtomicU32,
+    status: AtomicU32,
+    /// The worker that started the node; for a skipped node, the failed node it traces back to.
+    worker_or_cause: AtomicU32,
+    /// Nanoseconds since the run's start.
+    ready: AtomicU64,
+    start: AtomicU64,
+    end: AtomicU64,
+    /// Taken by whoever starts the node (once: only one caller releases it).
+    work: Mutex<Option<NodeWork>>,
+}
+
+/// One worker's released nodes.
+struct WorkerReady {
+    queue: Mutex<ReadyQueue>,
+    /// Per lane, the position of the best node in `queue`, [`EMPTY`] for none. Written under
+    /// the lock by whoever changes the queue, read without it: by the owner, to run a released
+    /// node at once when it beats everything queued; by thieves, to pick a victim; by a
+    /// searcher about to end (see the module docs).
+    best: [AtomicU32; Lane::COUNT],
+}
+
+impl WorkerReady {
+    fn new() -> Self {
+        Self {
+            queue: Mutex::new(ReadyQueue::new()),
+            best: std::array::from_fn(|_| AtomicU32::new(EMPTY)),
+        }
+    }
+
+    fn best(&self, lane: Lane) -> u32 {
+        self.best[lane.index()].load(Relaxed)
+    }
+
+    fn push(&self, queue: &mut ReadyQueue, key: ReadyKey) {
+        queue.push(key);
+        let best = &self.best[key.lane().index()];
+        if key.position() < best.load(Relaxed) {
+            best.store(key.position(), Relaxed);
+        }
+    }
+
+    fn pop(&self, queue: &mut ReadyQueue, lane: Lane) -> Option<NodeId> {
+        let node = queue.pop_lane(lane)?;
+        let next = queue.peek_lane_key(lane).map_or(EMPTY, ReadyKey::position);
+        self.best[lane.index()].store(next, Relaxed);
+        Some(node)
+    }
+}
+
+#[derive(Default)]
+struct Done {
+    /// Set once, by whoever builds the report (the last node's end, or an abandoned run).
+    finished: bool,
+    report: Option<GraphReport>,
+    waker: Option<Waker>,
+}
+
+pub(super) struct GraphRun<S> {
+    record: Arc<RunRecord>,
+    critical: CriticalPath,
+    order: ReadyOrder,
+    workers: usize,
+    spawner: S,
+    clock: SharedClock,
+    origin: Duration,
+    ready: Box<[CachePadded<WorkerReady>]>,
+    /// Per lane, searchers that are running or queued to run (not those whose node waits).
+    searching: CachePadded<[AtomicUsize; Lane::COUNT]>,
+    /// Nodes not yet ended, less what searchers have not flushed yet.
+    remaining: AtomicUsize,
+    done: Mutex<Done>,
+}
+
+impl<S> GraphRun<S> {
+    pub(super) fn new(
+        dag: Dag,
+        critical: CriticalPath,
+        work: Vec<NodeWork>,
+        order: ReadyOrder,
+        workers: usize,
+        spawner: S,
+        clock: SharedClock,
+    ) -> Arc<Self> {
+        let slots = work
+            .into_iter()
+            .zip(dag.nodes())
+            .map(|(work, node)| NodeSlot {
+                pending: AtomicU32::new(dag.pending(node)),
+                status: AtomicU32::new(NOT_RUN),
+                worker_or_cause: AtomicU32::new(u32::MAX),
+                ready: AtomicU64::new(0),
+                start: AtomicU64::new(0),
+                end: AtomicU64::new(0),
+                work: Mutex::new(Some(work)),
+            })
+            .collect();
+        Arc::new(GraphRun {
+            critical,
+            order,
+            workers,
+            spawner,
+            origin: clock.now(),
+            clock,
+            ready: (0..workers)
+                .map(|_| CachePadded::new(WorkerReady::new()))
+                .collect(),
+            searching: CachePadded::new(std::array::from_fn(|_| AtomicUsize::new(0))),
+            remaining: AtomicUsize::new(dag.len()),
+            done: Mutex::new(Done::default()),
+            record: Arc::new(RunRecord {
+                dag,
+                slots,
+                failures: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Nodes not yet ended (searchers report theirs when their step ends).
+    pub(super) fn remaining(&self) -> usize {
+        self.remaining.load(Relaxed)
+    }
+
+    pub(super) fn poll_report(&self, cx: &mut Context<'_>) -> Poll<GraphReport> {
+        let mut done = self.done.lock();
+        match done.report.take() {
+            Some(report) => Poll::Ready(report),
+            None => {
+                done.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    pub(super) fn try_take(&self) -> Option<GraphReport> {
+        self.done.lock().report.take()
+    }
+
+    fn now(&self) -> u64 {
+        let elapsed = self.clock.now().saturating_sub(self.origin);
+        u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// Builds the report once: when the last node ended, or when the run was abandoned (a
+    /// searcher dropped by a shutting-down executor; nodes that had not ended are `NotRun`).
+    /// The lines of a finished run are built when first read; an abandoned run's are built
+    /// now, while nodes that were still running may go on and change their slots.
+    fn finish_run(&self, abandoned: bool) {
+        if self.done.lock().finished {
+            return;
+        }
+        let record = &self.record;
+        let mut busy = vec![Duration::ZERO; self.workers];
+        let mut makespan = 0;
+        for slot in record.slots.iter() {
+            if matches!(slot.status.load(Relaxed), DONE | FAILED) {
+                let (start, end) = (slot.start.load(Relaxed), slot.end.load(Relaxed));
+                let worker = slot.worker_or_cause.load(Relaxed) as usize;
+                busy[worker] += Duration::from_nanos(end.saturating_sub(start));
+                makespan = makespan.max(end);
+            }
+        }
+        let policy = self.order.policy();
+        let report = if abandoned {
+            let lines = record.lines();
+            GraphReport::with_critical_path(
+                &record.dag,
+                &self.critical,
+                policy,
+                self.workers,
+                lines,
+            )
+        } else {
+            let makespan = Duration::from_nanos(makespan);
+            let source = Arc::clone(record) as Arc<dyn LineSource>;
+            GraphReport::deferred(
+                &record.dag,
+                &self.critical,
+                policy,
+                Some(source),
+                makespan,
+                busy,
+            )
+        };
+        let waker = {
+            let mut done = self.done.lock();
+            if done.finished {
+                return;
+            }
+            done.finished = true;
+            done.report = Some(report);
+            done.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// What a run records of its nodes; shared with the report, which builds its lines from it.
+pub(super) struct RunRecord {
+    dag: Dag,
+    slots: Box<[NodeSlot]>,
+    failures: Mutex<Vec<(NodeId, String)>>,
+}
+
+impl LineSource for RunRecord {
+    fn lines(&self) -> Vec<NodeReport> {
+        let failures = self.failures.lock();
+        let mut failed: Vec<&(NodeId, String)> = failures.iter().collect();
+        failed.sort_unstable_by_key(|&&(node, _)| node);
+        let mut failed = failed.into_iter().peekable();
+        let dag = &self.dag;
+        dag.nodes()
+            .zip(self.slots.iter())
+            .map(|(node, slot)| {
+                let mut line = NodeReport::not_run(dag.names[node.index()].clone(), dag.lane(node));
+                let status = match slot.status.load(Relaxed) {
+                    DONE => NodeStatus::Done,
+                    FAILED => {
+                        let (_, message) = failed
+                            .next_if(|&&(failed, _)| failed == node)
+                            .expect("a failed node left its message");
+                        line.set_error(message.clone());
+                        NodeStatus::Failed
+                    }
+                    SKIPPED => {
+                        line.skipped(NodeId(slot.worker_or_cause.load(Relaxed)));
+                        return line;
+                    }
+                    _ => return line,
+                };
+                let times = [&slot.ready, &slot.start, &slot.end].map(|t| t.load(Relaxed));
+                line.ran_nanos(status, slot.worker_or_cause.load(Relaxed), times);
+                line
+            })
+            .collect()
+    }
+}
+
+impl<S: TokenSpawner> GraphRun<S> {
+    /// Queues the nodes that wait for nothing (or reports an empty graph at once).
+    pub(super) fn begin(self: &Arc<Self>) {
+        if self.record.dag.is_empty() {
+            self.finish_run(false);
+            return;
+        }
+        let now = self.now();
+        let mut per_lane = [0; Lane::COUNT];
+        // Roots are dealt round-robin over the workers' queues, so every worker starts on
+        // nodes of its own.
+        let roots = self
+            .record
+            .dag
+            .nodes()
+            .filter(|&v| self.record.dag.pending(v) == 0);
+        for (i, node) in roots.enumerate() {
+            self.record.slots[node.index()].ready.store(now, Relaxed);
+            let key = self.order.key(node);
+            per_lane[key.lane().index()] += 1;
+            let ready = &self.ready[i % self.ready.len()];
+            ready.push(&mut ready.queue.lock(), key);
+        }
+        for lane in Lane::ALL {
+            self.add_searchers(lane, per_lane[lane.index()]);
+        }
+    }
+
+    /// Retires one predecessor of each of `successors`; those whose count reaches zero are
+    /// released here (exactly once: only one caller sees the count go from one to zero), ready
+    /// at `now` (or later, see below). With `take`, the best released node of that lane is
+    /// returned instead of queued if it beats everything in `worker`'s queue, or else the best
+    /// node of the lane is popped from the queue under the lock taken to queue the others;
+    /// either comes with the time it starts at, for the caller to run it next.
+    fn release(
+        self: &Arc<Self>,
+        successors: &[NodeId],
+        now: u64,
+        take: Option<Lane>,
+        worker: usize,
+    ) -> Option<(NodeId, u64)> {
+        let own = &self.ready[worker];
+        let mut direct: Option<ReadyKey> = None;
+        let mut queue: Option<MutexGuard<'_, ReadyQueue>> = None;
+        let mut queued = [0; Lane::COUNT];
+        let mut fresh = None;
+        for &node in successors {
+            let slot = &self.record.slots[node.index()];
+            if slot.pending.fetch_sub(1, AcqRel) != 1 {
+                continue;
+            }
+            // Another predecessor may have read the clock after `now` and retired its edge
+            // before this one: reading the clock again, after the last retirement, keeps the
+            // node's ready time (and the start of a node run next) after every predecessor's
+            // end. `fresh` is the latest such reading.
+            let ready = if self.record.dag.pending(node) > 1 {
+                *fresh.insert(self.now())
+            } else {
+                now
+            };
+            slot.ready.store(ready, Relaxed);
+            let mut key = self.order.key(node);
+            if take == Some(key.lane()) {
+                let bar = direct.map_or_else(|| own.best(key.lane()), ReadyKey::position);
+                if key.position() < bar {
+                    match direct.replace(key) {
+                        Some(displaced) => key = displaced,
+                        None => continue,
+                    }
+                }
+            }
+            queued[key.lane().index()] += 1;
+            own.push(queue.get_or_insert_with(|| own.queue.lock()), key);
+        }
+        let mut next = direct.map(|key| {
+            let node = key.node();
+            (node, self.record.slots[node.index()].ready.load(Relaxed))
+        });
+        if let (Some(lane), None, Some(queue)) = (take, next, queue.as_mut())
+            && queued[lane.index()] > 0
+        {
+            // Queued by `begin` or by this worker: ready at `now` or before, or at `fresh`.
+            next = own
+                .pop(queue, lane)
+                .map(|node| (node, fresh.unwrap_or(now)));
+            queued[lane.index()] -= 1;
+        }
+        drop(queue);
+        if queued != [0; Lane::COUNT] {
+            for lane in Lane::ALL {
+                self.add_searchers(lane, queued[lane.index()]);
+            }
+        }
+        next
+    }
+
+    /// After `count` nodes of `lane` were queued: spawns searchers for them while the lane has
+    /// fewer than one per worker (see the module docs for why the fence).
+    fn add_searchers(self: &Arc<Self>, lane: Lane, count: usize) {
+        if count == 0 {
+            return;
+        }
+        fence(SeqCst);
+        let searching = &self.searching[lane.index()];
+        let mut spawned = 0;
+        while spawned < count
+            && searching
+                .fetch_update(SeqCst, Relaxed, |n| (n < self.workers).then_some(n + 1))
+                .is_ok()
+        {
+            spawned += 1;
+            let searcher = Searcher {
+                run: self.clone(),
+                lane,
+                current: None,
+                waiting: false,
+                ended: false,
+            };
+            if !self.spawner.spawn_searcher(searcher) {
+                // The executor is shutting down; the refused searcher's drop ended the run.
+                return;
+            }
+        }
+        if spawned > 0 {
+            self.spawner.wake_idle();
+        }
+    }
+
+    /// Called by a searcher that stops searching (it found nothing, or its node waits):
+    /// whether a node of `lane` is queued anywhere after all (see the module docs).
+    fn leave_searching(&self, lane: Lane) -> bool {
+        self.searching[lane.index()].fetch_sub(1, SeqCst);
+        fence(SeqCst);
+        self.ready.iter().any(|ready| ready.best(lane) != EMPTY)
+    }
+
+    /// The best ready node of `lane` for a searcher on `worker`: from its own queue, or else
+    /// from the peer queue whose best ranks highest. `None` when nothing is queued (that the
+    /// searcher could see).
+    fn take_ready(&self, lane: Lane, worker: usize) -> Option<NodeId> {
+        let own = &self.ready[worker];
+        if own.best(lane) != EMPTY
+            && let Some(node) = own.pop(&mut own.queue.lock(), lane)
+        {
+            return Some(node);
+        }
+        for _ in 0..RETAKE_ATTEMPTS {
+            let victim = self
+                .ready
+                .iter()
+                .map(|ready| ready.best(lane))
+                .enumerate()
+                .filter(|&(_, best)| best != EMPTY)
+                .min_by_key(|&(_, best)| best)?;
+            let victim = &self.ready[victim.0];
+            if let Some(node) = victim.pop(&mut victim.queue.lock(), lane) {
+                return Some(node);
+            }
+            // Taken meanwhile: look again.
+            std::hint::spin_loop();
+        }
+        None
+    }
+
+    /// Starts `node` on `worker` at `now`: takes its work and releases the nodes that waited
+    /// only for this start.
+    fn start(self: &Arc<Self>, node: NodeId, worker: usize, now: u64) -> NodeWork {
+        let slot = &self.record.slots[node.index()];
+        slot.start.store(now, Relaxed);
+        slot.worker_or_cause.store(worker as u32, Relaxed);
+        let work = slot.work.lock().take().expect("a node starts once");
+        let successors = self.record.dag.successors_after_start(node);
+        if !successors.is_empty() {
+            self.release(successors, now, None, worker);
+        }
+        work
+    }
+
+    /// Records the end of `node` at `now` and releases its successors (see
+    /// [`release`](Self::release) for `take`). Returns how many nodes ended (more than one when
+    /// a failure skipped dependents) and the node to run next, if any.
+    fn finish(
+        self: &Arc<Self>,
+        node: NodeId,
+        result: Result<(), String>,
+        now: u64,
+        take: Option<Lane>,
+        worker: usize,
+    ) -> (usize, Option<(NodeId, u64)>) {
+        let slot = &self.record.slots[node.index()];
+        slot.end.store(now, Relaxed);
+        match result {
+            Ok(()) => {
+                slot.status.store(DONE, Relaxed);
+                let next = self.release(
+                    self.record.dag.successors_after_finish(node),
+                    now,
+                    take,
+                    worker,
+                );
+                (1, next)
+            }
+            Err(message) => {
+                slot.status.store(FAILED, Relaxed);
+                self.record.failures.lock().push((node, message));
+                (1 + self.skip_dependents(node), None)
+            }
+        }
+    }
+
+    /// Marks every node that can no longer start because `failed` did not finish; returns how
+    /// many it marked. A node is marked once even if several of its predecessors fail, and a
+    /// marked node was never released: a failed or skipped predecessor never retires its edge.
+    fn skip_dependents(&self, failed: NodeId) -> usize {
+        let mut stack: Vec<NodeId> = self.record.dag.successors_after_finish(failed).to_vec();
+        let mut skipped = 0;
+        while let Some(node) = stack.pop() {
+            let slot = &self.record.slots[node.index()];
+            if slot
+                .status
+                .compare_exchange(NOT_RUN, SKIPPED, Relaxed, Relaxed)
+                .is_err()
+            {
+                continue;
+            }
+            slot.worker_or_cause.store(failed.0, Relaxed);
+            skipped += 1;
+            stack.extend_from_slice(self.record.dag.successors_after_finish(node));
+            stack.extend_from_slice(self.record.dag.successors_after_start(node));
+        }
+        skipped
+    }
+
+    /// Counts `ended` nodes as ended; the caller that ends the last one builds the report.
+    fn retire(&self, ended: usize) {
+        if ended > 0 && self.remaining.fetch_sub(ended, AcqRel) == ended {
+            self.finish_run(false);
+        }
+    }
+}
+
+/// A runtime task that runs ready nodes of its lane (see the module docs).
+pub(crate) struct Searcher<S: TokenSpawner> {
+    run: Arc<GraphRun<S>>,
+    lane: Lane,
+    /// The node being run, when its work yielded or waits.
+    current: Option<(NodeId, NodeWork)>,
+    /// Whether this searcher stopped counting as one because its node waits.
+    waiting: bool,
+    /// Set when the searcher ended normally. One dropped otherwise was cancelled or refused by
+    /// an executor that is shutting down: its run can no longer finish, so the drop reports it.
+    ended: bool,
+}
+
+impl<S: TokenSpawner> Task for Searcher<S> {
+    type Output = ();
+
+    fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
+        let Searcher {
+            run,
+            lane,
+            current,
+            waiting,
+            ended,
+        } = self;
+        let lane = *lane;
+        // A step runs on one worker: look it up once, not per node.
+        let worker = run.spawner.current_worker() % run.ready.len();
+        if std::mem::take(waiting) {
+            run.searching[lane.index()].fetch_add(1, SeqCst);
+        }
+        let step_start = run.now();
+        let mut ran = 0;
+        let mut finished = 0;
+        let step = loop {
+            let (node, work) = match current.take() {
+                Some(running) => running,
+                None => match run.take_ready(lane, worker) {
+                    Some(node) => (node, run.start(node, worker, run.now())),
+                    None if run.leave_searching(lane) => {
+                        // A node appeared meanwhile: count back in and go on.
+                        run.searching[lane.index()].fetch_add(1, SeqCst);
+                        continue;
+                    }
+                    None => {
+                        *ended = true;
+                        break Step::Done(());
+                    }
+                },
+            };
+            let result = match catch_unwind(AssertUnwindSafe(|| work.step(cx))) {
+                Ok(Progress::Done(result)) => result,
+                Ok(Progress::Yield(work)) => {
+                    *current = Some((node, work));
+                    break Step::Yield;
+                }
+                Ok(Progress::Pending(work)) => {
+                    *current = Some((node, work));
+                    *waiting = true;
+                    if run.leave_searching(lane) {
+                        run.add_searchers(lane, 1);
+                    }
+                    break Step::Pending;
+                }
+                Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
+                    Some(message) => format!("panicked: {message}"),
+                    None => "panicked".to_owned(),
+                }),
+            };
+            // This node's end, the ready time of what it releases, and the start of the node
+            // run next.
+            let now = run.now();
+            ran += 1;
+            let within_budget = ran < CONTINUATION_NODES
+                && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
+            let (count, next) =
+                run.finish(node, result, now, within_budget.then_some(lane), worker);
+            finished += count;
+            match next {
+                Some((next, start)) => *current = Some((next, run.start(next, worker, start))),
+                None if !within_budget => break Step::Yield,
+                None => {}
+            }
+        };
+        run.retire(finished);
+        step
+    }
+}
+
+impl<S: TokenSpawner> Drop for Searcher<S> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.run.finish_run(true);
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Running a graph on a [`Runtime`](crate::Runtime) or a [`LocalExecutor`]: the [`Graph`] of
+//! nodes with work, its validated [`RunnableGraph`], and the handles that wait for the
+//! [`GraphReport`]. How ready nodes reach workers is in the `engine` module.
+
+mod engine;
+mod work;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::builder::{GraphBuilder, NodeSpec};
+use super::dag::Dag;
+use super::error::GraphError;
+use super::order::{Policy, ReadyOrder};
+use super::report::{CriticalPath, GraphReport};
+use crate::error::SpawnError;
+use crate::local::{LocalExecutor, LocalSpawner};
+use crate::runtime::Handle;
+use crate::sync::Arc;
+use crate::task::{FutureTask, Task};
+use crate::time::SharedClock;
+use engine::GraphRun;
+use work::{Call, NodeWork, Stepped};
+
+pub(crate) use engine::TokenSpawner;
+pub use work::IntoNodeResult;
+
+/// A dependency graph whose nodes have work to do: closures, state-machine tasks or futures.
+///
+/// Nodes are named; [`NodeSpec`] sets a node's cost estimate, lane and edges by name.
+/// [`build`](Self::build) validates the whole graph before anything runs.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use taskyard::Runtime;
+/// use taskyard::graph::{Graph, NodeStatus, Policy};
+///
+/// let log = Arc::new(Mutex::new(Vec::new()));
+/// let mut graph = Graph::new();
+/// for (name, after) in [("extract", None), ("transform", Some("extract")), ("load", Some("transform"))] {
+///     let log = log.clone();
+///     let node = graph.node(name, move || log.lock().unwrap().push(name));
+///     if let Some(after) = after {
+///         node.after(after);
+///     }
+/// }
+/// graph.node("fails", || Err::<(), _>("no such table")).cost_ms(1.0);
+/// graph.node("never", || ()).after("fails");
+///
+/// let rt = Runtime::builder().workers(2).build()?;
+/// let report = rt.run_graph(graph.build()?, Policy::Rank)?.join();
+/// assert_eq!(*log.lock().unwrap(), ["extract", "transform", "load"]);
+/// assert_eq!(report.find("fails").unwrap().error(), Some("no such table"));
+/// assert!(matches!(report.find("never").unwrap().status(), NodeStatus::Skipped { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct Graph {
+    spec: GraphBuilder,
+    work: Vec<NodeWork>,
+}
+
+impl fmt::Debug for Graph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Graph")
+            .field("nodes", &self.spec.len())
+            .finish()
+    }
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a node that runs `body` once, in one step. `body` returns `()` or a `Result`; an
+    /// error (or a panic) fails the node.
+    pub fn node<F, R>(&mut self, name: impl Into<String>, body: F) -> &mut NodeSpec
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: IntoNodeResult + 'static,
+    {
+        self.add(name, Box::new(Call(body)))
+    }
+
+    /// Adds a node that runs a state-machine [`Task`], step by step.
+    pub fn task_node<T>(&mut self, name: impl Into<String>, task: T) -> &mut NodeSpec
+    where
+        T: Task + Send + 'static,
+        T::Output: IntoNodeResult,
+    {
+        self.add(name, Box::new(Stepped(task)))
+    }
+
+    /// Adds a node that runs a future.
+    pub fn future_node<F>(&mut self, name: impl Into<String>, future: F) -> &mut NodeSpec
+    where
+        F: Future + Send + 'static,
+        F::Output: IntoNodeResult,
+    {
+        self.add(name, Box::new(Stepped(FutureTask::new(future))))
+    }
+
+    fn add(&mut self, name: impl Into<String>, work: NodeWork) -> &mut NodeSpec {
+        self.work.push(work);
+        self.spec.node(name)
+    }
+
+    /// Validates the graph, then computes what every run of it needs and what no run changes:
+    /// the [`Policy::Rank`] order and the critical path. A run with [`Policy::Rank`] (the
+    /// default) starts at once; the other policies compute their order when the run starts.
+    ///
+    /// # Errors
+    ///
+    /// [`GraphError`] naming the offender: a cycle (with its path), a self edge, an unknown
+    /// node, a duplicate name, a negative or non-finite cost.
+    pub fn build(self) -> Result<RunnableGraph, GraphError> {
+        let dag = self.spec.build()?;
+        Ok(RunnableGraph {
+            rank_order: ReadyOrder::new(&dag, Policy::Rank, 1)?,
+            critical: CriticalPath::of(&dag),
+            work: self.work,
+            dag,
+        })
+    }
+}
+
+/// A validated [`Graph`], ready to simulate or run.
+pub struct RunnableGraph {
+    dag: Dag,
+    work: Vec<NodeWork>,
+    rank_order: ReadyOrder,
+    critical: CriticalPath,
+}
+
+impl fmt::Debug for RunnableGraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunnableGraph")
+            .field("nodes", &self.dag.len())
+            .finish()
+    }
+}
+
+impl RunnableGraph {
+    /// The graph's structure: names, costs, edges, ranks.
+    pub fn dag(&self) -> &Dag {
+        &self.dag
+    }
+
+    /// Simulates the graph in virtual time with its cost estimates; see [`Dag::simulate`].
+    ///
+    /// # Errors
+    ///
+    /// Fails when `workers` is zero.
+    pub fn simulate(&self, workers: usize, policy: Policy) -> Result<GraphReport, GraphError> {
+        self.dag.simulate(workers, policy)
+    }
+}
+
+/// A running graph; wait for its [`GraphReport`] with [`join`](Self::join) or `.await`.
+pub struct GraphHandle {
+    run: Arc<GraphRun<Handle>>,
+}
+
+impl fmt::Debug for GraphHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphHandle")
+            .field("remaining", &self.run.remaining())
+            .finish()
+    }
+}
+
+impl GraphHandle {
+    /// Blocks the current thread until every node has ended, then returns the report.
+    ///
+    /// Call it from outside the runtime; inside a task, `.await` the handle.
+    pub fn join(self) -> GraphReport {
+        crate::park::block_on(self)
+    }
+
+    /// Nodes that have not ended yet, as last counted: the workers count the nodes they end
+    /// once per runtime step, not per node, so the figure may lag by a step.
+    pub fn remaining(&self) -> usize {
+        self.run.remaining()
+    }
+}
+
+impl Future for GraphHandle {
+    type Output = GraphReport;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GraphReport> {
+        self.run.poll_report(cx)
+    }
+}
+
+/// A graph running on a [`LocalExecutor`]; drive the executor, then take the report.
+///
+/// # Examples
+///
+/// ```
+/// use taskyard::LocalExecutor;
+/// use taskyard::graph::{Graph, Policy};
+///
+/// let ex = LocalExecutor::new();
+/// let mut graph = Graph::new();
+/// graph.node("a", || ()).cost_ms(1.0);
+/// graph.node("b", || ()).cost_ms(1.0).after("a");
+/// let run = ex.run_graph(graph.build()?, Policy::Rank);
+/// let report = ex.block_on(run);
+/// assert_eq!(report.find("b").unwrap().worker(), Some(0));
+/// # Ok::<(), taskyard::graph::GraphError>(())
+/// ```
+pub struct LocalGraphHandle {
+    run: Arc<GraphRun<LocalSpawner>>,
+}
+
+impl fmt::Debug for LocalGraphHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalGraphHandle")
+            .field("remaining", &self.run.remaining())
+            .finish()
+    }
+}
+
+impl LocalGraphHandle {
+    /// Nodes that have not ended yet, as last counted: the workers count the nodes they end
+    /// once per runtime step, not per node, so the figure may lag by a step.
+    pub fn remaining(&self) -> usize {
+        self.run.remaining()
+    }
+
+    /// The report, once every node has ended (after the executor ran them).
+    pub fn try_take(&self) -> Option<GraphReport> {
+        self.run.try_take()
+    }
+}
+
+impl Future for LocalGraphHandle {
+    type Output = GraphReport;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GraphReport> {
+        self.run.poll_report(cx)
+    }
+}
+
+impl RunnableGraph {
+    /// Starts the run: the order for `policy` on `workers` workers (the one computed at build
+    /// time for [`Policy::Rank`]), the run's state, the first searchers.
+    fn start<S: TokenSpawner>(
+        self,
+        policy: Policy,
+        workers: usize,
+        spawner: S,
+        clock: SharedClock,
+    ) -> Arc<GraphRun<S>> {
+        let order = match policy {
+            Policy::Rank => self.rank_order,
+            other => ReadyOrder::new(&self.dag, other, workers)
+                .expect("an executor has at least one worker"),
+        };
+        let run = GraphRun::new(
+            self.dag,
+            self.critical,
+            self.work,
+            order,
+            workers,
+            spawner,
+            clock,
+        );
+        run.begin();
+        run
+    }
+}
+
+impl LocalExecutor {
+    /// Starts running `graph` on this executor (one worker): ready nodes start in `policy`
+    /// order as the executor runs. Await the handle (e.g. in [`block_on`](Self::block_on)) or
+    /// run the executor and call [`LocalGraphHandle::try_take`].
+    pub fn run_graph(&self, graph: RunnableGraph, policy: Policy) -> LocalGraphHandle {
+        LocalGraphHandle {
+            run: graph.start(policy, 1, self.spawner(), self.clock()),
+        }
+    }
+}
+
+impl Handle {
+    /// Starts running `graph` on this runtime: ready nodes start in `policy` order (computed
+    /// for this runtime's number of workers), each on its own lane.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the runtime is shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskyard::Runtime;
+    /// use taskyard::graph::{Graph, Policy};
+    ///
+    /// let rt = Runtime::builder().workers(2).build()?;
+    /// let mut graph = Graph::new();
+    /// graph.node("a", || ()).cost_ms(5.0);
+    /// graph.future_node("b", async {}).cost_ms(1.0).after_start("a");
+    /// let report = rt.handle().run_graph(graph.build()?, Policy::Planned)?.join();
+    /// assert!(report.nodes().iter().all(|n| n.status().is_done()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_graph(
+        &self,
+        graph: RunnableGraph,
+        policy: Policy,
+    ) -> Result<GraphHandle, SpawnError> {
+        if self.is_shut_down() {
+            return Err(SpawnError::shutdown(None));
+        }
+        Ok(GraphHandle {
+            run: graph.start(policy, self.workers(), self.clone(), self.clock()),
+        })
+    }
+}
+
+impl crate::Runtime {
+    /// Starts running `graph`; see [`Handle::run_graph`].
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the runtime is shut down.
+    pub fn run_graph(
+        &self,
+        graph: RunnableGraph,
+        policy: Policy,
+    ) -> Result<GraphHandle, SpawnError> {
+        self.handle().run_graph(graph, policy)
+    }
+}

@@ -1,0 +1,74 @@
+//! A node's work, type-erased: a closure, a state-machine task or a future behind one box.
+
+use std::fmt;
+
+use crate::task::{Cx, Step, Task};
+
+/// What a node's body may return: `()` for "done", or a `Result` whose error fails the node.
+pub trait IntoNodeResult {
+    /// `Ok(())` for success, the error's message for a failure.
+    fn into_node_result(self) -> Result<(), String>;
+}
+
+impl IntoNodeResult for () {
+    fn into_node_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display> IntoNodeResult for Result<(), E> {
+    fn into_node_result(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// What one step of a node's work came to.
+pub(super) enum Progress {
+    Done(Result<(), String>),
+    /// The work wants to run again soon; here it is back.
+    Yield(NodeWork),
+    /// The work waits for a wake-up; here it is back.
+    Pending(NodeWork),
+}
+
+/// A node's work, boxed once when the node is added.
+///
+/// `step` takes the box by value so that a closure node moves its closure out and calls it
+/// without an `Option` around it: a closure that captures nothing is then a zero-sized type,
+/// and boxing it allocates nothing.
+pub(super) type NodeWork = Box<dyn Work>;
+
+pub(super) trait Work: Send + 'static {
+    fn step(self: Box<Self>, cx: &mut Cx<'_>) -> Progress;
+}
+
+/// A closure: runs once, in one step.
+pub(super) struct Call<F>(pub(super) F);
+
+impl<F, R> Work for Call<F>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: IntoNodeResult,
+{
+    fn step(self: Box<Self>, _cx: &mut Cx<'_>) -> Progress {
+        let Call(body) = *self;
+        Progress::Done(body().into_node_result())
+    }
+}
+
+/// A state-machine task (or a future wrapped in one), step by step.
+pub(super) struct Stepped<T>(pub(super) T);
+
+impl<T> Work for Stepped<T>
+where
+    T: Task + Send + 'static,
+    T::Output: IntoNodeResult,
+{
+    fn step(mut self: Box<Self>, cx: &mut Cx<'_>) -> Progress {
+        match self.0.step(cx) {
+            Step::Done(out) => Progress::Done(out.into_node_result()),
+            Step::Yield => Progress::Yield(self),
+            Step::Pending => Progress::Pending(self),
+        }
+    }
+}
