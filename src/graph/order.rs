@@ -192,6 +192,8 @@ pub struct ReadyOrder {
     policy: Policy,
     lanes: Vec<Lane>,
     position: Vec<u32>,
+    /// The inverse of `position`: the node at each position.
+    by_position: Vec<NodeId>,
 }
 
 impl ReadyOrder {
@@ -219,11 +221,7 @@ impl ReadyOrder {
             Policy::Fifo => (0..dag.len() as u32).collect(),
             Policy::Planned => plan::plan(dag, workers),
         };
-        Ok(Self {
-            policy,
-            lanes: dag.lanes.clone(),
-            position,
-        })
+        Ok(Self::from_positions(dag, policy, position))
     }
 
     /// The key of `node`, to push into a [`ReadyQueue`] when the node is released.
@@ -306,18 +304,24 @@ impl ReadyOrder {
     /// assert_eq!(order.sequence(), [dag.find("a").unwrap(), dag.find("b").unwrap()]);
     /// ```
     pub fn sequence(&self) -> Vec<NodeId> {
-        let mut seq = vec![NodeId(0); self.len()];
-        for (v, &p) in self.position.iter().enumerate() {
-            seq[p as usize] = NodeId(v as u32);
-        }
-        seq
+        self.by_position.clone()
+    }
+
+    /// The node at `position`.
+    pub(crate) fn node_at(&self, position: u32) -> NodeId {
+        self.by_position[position as usize]
     }
 
     pub(crate) fn from_positions(dag: &Dag, policy: Policy, position: Vec<u32>) -> Self {
+        let mut by_position = vec![NodeId(0); position.len()];
+        for (v, &p) in position.iter().enumerate() {
+            by_position[p as usize] = NodeId(v as u32);
+        }
         Self {
             policy,
             lanes: dag.lanes.clone(),
             position,
+            by_position,
         }
     }
 
@@ -499,13 +503,6 @@ impl ReadyQueue {
         let Reverse(packed) = self.lanes[lane.index()].pop()?;
         self.len -= 1;
         Some(unpack(lane, packed))
-    }
-
-    /// The best key of `lane`, without removing it: what a thief compares across queues.
-    pub(crate) fn peek_lane_key(&self, lane: Lane) -> Option<ReadyKey> {
-        self.lanes[lane.index()]
-            .peek()
-            .map(|&Reverse(packed)| unpack(lane, packed))
     }
 
     /// The key [`pop`](Self::pop) would return, without removing it.

@@ -300,7 +300,8 @@ pub(crate) trait LineSource: Send + Sync {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CriticalPath {
     len: u64,
-    nodes: Vec<NodeId>,
+    /// Shared by every report of the graph: on a chain it is the whole graph.
+    nodes: Arc<[NodeId]>,
 }
 
 impl CriticalPath {
@@ -309,7 +310,7 @@ impl CriticalPath {
         let lengths = dag.path_lengths();
         Self {
             len: super::rank::critical_path_len(&lengths),
-            nodes: super::rank::critical_path_nodes(dag, &dag.costs, &lengths),
+            nodes: super::rank::critical_path_nodes(dag, &dag.costs, &lengths).into(),
         }
     }
 }
@@ -345,8 +346,7 @@ pub struct GraphReport {
     source: Option<Arc<dyn LineSource>>,
     makespan: Duration,
     critical_path: Duration,
-    critical_nodes: Vec<NodeId>,
-    critical_names: Vec<Arc<str>>,
+    critical_nodes: Arc<[NodeId]>,
     total_work: Duration,
     workers: usize,
     busy: Vec<Duration>,
@@ -400,12 +400,7 @@ impl GraphReport {
             source,
             makespan,
             critical_path: Duration::from_nanos(critical.len),
-            critical_nodes: critical.nodes.clone(),
-            critical_names: critical
-                .nodes
-                .iter()
-                .map(|&n| dag.names[n.index()].clone())
-                .collect(),
+            critical_nodes: Arc::clone(&critical.nodes),
             total_work: dag.total_work(),
             workers: busy.len(),
             busy,
@@ -524,7 +519,11 @@ impl GraphReport {
     /// assert_eq!(report.critical_path_names(), ["a"]);
     /// ```
     pub fn critical_path_names(&self) -> Vec<&str> {
-        self.critical_names.iter().map(|name| &**name).collect()
+        let nodes = self.nodes();
+        self.critical_nodes
+            .iter()
+            .map(|&n| nodes[n.index()].name())
+            .collect()
     }
 
     /// Whether `node` is on the listed critical path.

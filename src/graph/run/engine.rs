@@ -50,9 +50,10 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
+use super::queue::ReadySets;
 use super::work::{NodeWork, Progress};
 use crate::graph::dag::{Dag, NodeId};
-use crate::graph::order::{ReadyKey, ReadyOrder, ReadyQueue};
+use crate::graph::order::{ReadyKey, ReadyOrder};
 use crate::graph::report::{CriticalPath, GraphReport, LineSource, NodeReport, NodeStatus};
 use crate::lane::Lane;
 use crate::local::LocalSpawner;
@@ -137,7 +138,7 @@ struct NodeSlot {
 
 /// One worker's released nodes.
 struct WorkerReady {
-    queue: Mutex<ReadyQueue>,
+    queue: Mutex<ReadySets>,
     /// Per lane, the position of the best node in `queue`, [`EMPTY`] for none. Written under
     /// the lock by whoever changes the queue, read without it: by the owner, to run a released
     /// node at once when it beats everything queued; by thieves, to pick a victim; by a
@@ -146,9 +147,9 @@ struct WorkerReady {
 }
 
 impl WorkerReady {
-    fn new() -> Self {
+    fn new(nodes: usize) -> Self {
         Self {
-            queue: Mutex::new(ReadyQueue::new()),
+            queue: Mutex::new(ReadySets::new(nodes)),
             best: std::array::from_fn(|_| AtomicU32::new(EMPTY)),
         }
     }
@@ -157,7 +158,7 @@ impl WorkerReady {
         self.best[lane.index()].load(Relaxed)
     }
 
-    fn push(&self, queue: &mut ReadyQueue, key: ReadyKey) {
+    fn push(&self, queue: &mut ReadySets, key: ReadyKey) {
         queue.push(key);
         let best = &self.best[key.lane().index()];
         if key.position() < best.load(Relaxed) {
@@ -165,10 +166,9 @@ impl WorkerReady {
         }
     }
 
-    fn pop(&self, queue: &mut ReadyQueue, lane: Lane) -> Option<NodeId> {
-        let node = queue.pop_lane(lane)?;
-        let next = queue.peek_lane_key(lane).map_or(EMPTY, ReadyKey::position);
-        self.best[lane.index()].store(next, Relaxed);
+    fn pop(&self, queue: &mut ReadySets, lane: Lane, order: &ReadyOrder) -> Option<NodeId> {
+        let (node, next) = queue.pop(lane, order)?;
+        self.best[lane.index()].store(next.unwrap_or(EMPTY), Relaxed);
         Some(node)
     }
 }
@@ -228,7 +228,7 @@ impl<S> GraphRun<S> {
             origin: clock.now(),
             clock,
             ready: (0..workers)
-                .map(|_| CachePadded::new(WorkerReady::new()))
+                .map(|_| CachePadded::new(WorkerReady::new(dag.len())))
                 .collect(),
             searching: CachePadded::new(std::array::from_fn(|_| AtomicUsize::new(0))),
             remaining: AtomicUsize::new(dag.len()),
@@ -406,7 +406,7 @@ impl<S: TokenSpawner> GraphRun<S> {
     ) -> Option<(NodeId, u64)> {
         let own = &self.ready[worker];
         let mut direct: Option<ReadyKey> = None;
-        let mut queue: Option<MutexGuard<'_, ReadyQueue>> = None;
+        let mut queue: Option<MutexGuard<'_, ReadySets>> = None;
         let mut queued = [0; Lane::COUNT];
         let mut fresh = None;
         for &node in successors {
@@ -446,7 +446,7 @@ impl<S: TokenSpawner> GraphRun<S> {
         {
             // Queued by `begin` or by this worker: ready at `now` or before, or at `fresh`.
             next = own
-                .pop(queue, lane)
+                .pop(queue, lane, &self.order)
                 .map(|node| (node, fresh.unwrap_or(now)));
             queued[lane.index()] -= 1;
         }
@@ -505,7 +505,7 @@ impl<S: TokenSpawner> GraphRun<S> {
     fn take_ready(&self, lane: Lane, worker: usize) -> Option<NodeId> {
         let own = &self.ready[worker];
         if own.best(lane) != EMPTY
-            && let Some(node) = own.pop(&mut own.queue.lock(), lane)
+            && let Some(node) = own.pop(&mut own.queue.lock(), lane, &self.order)
         {
             return Some(node);
         }
@@ -518,7 +518,7 @@ impl<S: TokenSpawner> GraphRun<S> {
                 .filter(|&(_, best)| best != EMPTY)
                 .min_by_key(|&(_, best)| best)?;
             let victim = &self.ready[victim.0];
-            if let Some(node) = victim.pop(&mut victim.queue.lock(), lane) {
+            if let Some(node) = victim.pop(&mut victim.queue.lock(), lane, &self.order) {
                 return Some(node);
             }
             // Taken meanwhile: look again.

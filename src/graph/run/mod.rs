@@ -3,6 +3,7 @@
 //! [`GraphReport`]. How ready nodes reach workers is in the `engine` module.
 
 mod engine;
+mod queue;
 mod work;
 
 use std::fmt;
