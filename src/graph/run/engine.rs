@@ -17,8 +17,9 @@
 //!
 //! A searcher keeps going for up to [`CONTINUATION_BUDGET`] or [`CONTINUATION_NODES`], then
 //! yields to the runtime (lane shares, other tasks) and goes on at its next step. It ends when
-//! it finds no ready node of its lane. A searcher whose node waits (`Pending`) stops counting as
-//! one until it is woken, so the lane may get another meanwhile.
+//! it finds no ready node of its lane. A searcher whose node yields or waits (`Pending`) stops
+//! counting as one until its next step, so the lane may get another meanwhile: the node may be
+//! waiting for a node that is only queued.
 //!
 //! # Not losing a ready node
 //!
@@ -610,7 +611,7 @@ pub(crate) struct Searcher<S: TokenSpawner> {
     lane: Lane,
     /// The node being run, when its work yielded or waits.
     current: Option<(NodeId, NodeWork)>,
-    /// Whether this searcher stopped counting as one because its node waits.
+    /// Whether this searcher stopped counting as one because its node yielded or waits.
     waiting: bool,
     /// Set when the searcher ended normally. One dropped otherwise was cancelled or refused by
     /// an executor that is shutting down: its run can no longer finish, so the drop reports it.
@@ -653,19 +654,20 @@ impl<S: TokenSpawner> Task for Searcher<S> {
                     }
                 },
             };
-            let result = match catch_unwind(AssertUnwindSafe(|| work.step(cx))) {
+            let progress = catch_unwind(AssertUnwindSafe(|| work.step(cx)));
+            let yielded = matches!(progress, Ok(Progress::Yield(_)));
+            let result = match progress {
                 Ok(Progress::Done(result)) => result,
-                Ok(Progress::Yield(work)) => {
-                    *current = Some((node, work));
-                    break Step::Yield;
-                }
-                Ok(Progress::Pending(work)) => {
+                Ok(Progress::Yield(work) | Progress::Pending(work)) => {
+                    // The node keeps this searcher, which stops counting as one until its next
+                    // step, so that queued nodes of the lane get a searcher of their own: the
+                    // node may be waiting (by polling or by a waker) for one of them.
                     *current = Some((node, work));
                     *waiting = true;
                     if run.leave_searching(lane) {
                         run.add_searchers(lane, 1);
                     }
-                    break Step::Pending;
+                    break if yielded { Step::Yield } else { Step::Pending };
                 }
                 Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
                     Some(message) => format!("panicked: {message}"),
