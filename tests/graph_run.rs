@@ -1,6 +1,8 @@
 //! Running graphs for real: exactly-once release, edge semantics, rank order shared with the
 //! simulator, lanes, failure propagation and the report.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -354,4 +356,244 @@ fn future_and_state_machine_nodes() {
         report.find("after_future").unwrap().status(),
         NodeStatus::Skipped { .. }
     ));
+}
+
+/// A graph and, per node (by index), the nodes it waits for with finish edges.
+type WithPreds = (Graph, Vec<Vec<usize>>);
+
+/// A binary fan-out tree of `depth` levels below one root, then a fan-in back to one sink:
+/// every fan-in node waits for two nodes that often end on different workers.
+fn fan_out_fan_in(depth: u32) -> WithPreds {
+    let mut graph = Graph::new();
+    let mut preds: Vec<Vec<usize>> = Vec::new();
+    let mut add = |graph: &mut Graph, after: Vec<usize>| {
+        let id = preds.len();
+        let node = graph.node(format!("t{id}"), || ());
+        for &pred in &after {
+            node.after(format!("t{pred}"));
+        }
+        preds.push(after);
+        id
+    };
+    let mut level = vec![add(&mut graph, Vec::new())];
+    for _ in 0..depth {
+        level = level
+            .iter()
+            .flat_map(|&parent| [parent, parent])
+            .map(|parent| add(&mut graph, vec![parent]))
+            .collect();
+    }
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| add(&mut graph, pair.to_vec()))
+            .collect();
+    }
+    (graph, preds)
+}
+
+/// An `n` by `n` wavefront: node (i, j) waits for (i-1, j) and (i, j-1).
+fn wavefront(n: usize) -> WithPreds {
+    let mut graph = Graph::new();
+    let mut preds = Vec::with_capacity(n * n);
+    let name = |i: usize, j: usize| format!("w{i},{j}");
+    for i in 0..n {
+        for j in 0..n {
+            let node = graph.node(name(i, j), || ());
+            let mut after = Vec::new();
+            if i > 0 {
+                node.after(name(i - 1, j));
+                after.push((i - 1) * n + j);
+            }
+            if j > 0 {
+                node.after(name(i, j - 1));
+                after.push(i * n + j - 1);
+            }
+            preds.push(after);
+        }
+    }
+    (graph, preds)
+}
+
+/// Fan-in nodes are released by the last of their predecessors to retire its edge, which may
+/// not be the last to end: the released node's start must still be at or after every
+/// predecessor's end (in the report's own times). The tree spreads over both workers even with
+/// empty bodies; the wavefront mostly runs as one worker's chain.
+#[test]
+fn fan_in_nodes_start_after_every_predecessor_ends() {
+    let rt = Runtime::builder().workers(2).build().unwrap();
+    for run in 0..20 {
+        for (shape, (graph, preds)) in [("tree", fan_out_fan_in(10)), ("grid", wavefront(64))] {
+            let report = rt
+                .run_graph(graph.build().unwrap(), Policy::Rank)
+                .unwrap()
+                .join();
+            let nodes = report.nodes();
+            assert_eq!(nodes.len(), preds.len());
+            for (node, preds) in nodes.iter().zip(&preds) {
+                let at = format!("{shape}, run {run}, {}", node.name());
+                assert_eq!(node.status(), NodeStatus::Done, "{at}");
+                let start = node.start().unwrap();
+                for pred in preds.iter().map(|&p| &nodes[p]) {
+                    assert!(
+                        start >= pred.end().unwrap(),
+                        "{at} started at {start:?}, before {} ended at {:?}",
+                        pred.name(),
+                        pred.end().unwrap()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// On one worker, a node whose future waits must not keep the worker's only searcher: the node
+/// it waits for is ready, ranks lower and would never run otherwise.
+#[test]
+fn a_waiting_future_node_does_not_hold_up_other_ready_nodes() {
+    let ex = LocalExecutor::new();
+    let gate = common::Gate::new();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut graph = Graph::new();
+    let (wait_gate, wait_order) = (gate.clone(), order.clone());
+    graph
+        .future_node("wait", async move {
+            wait_gate.wait().await;
+            wait_order.lock().unwrap().push("wait");
+        })
+        .cost_ms(10.0);
+    let set_order = order.clone();
+    graph
+        .node("set", move || {
+            set_order.lock().unwrap().push("set");
+            gate.open();
+        })
+        .cost_ms(1.0);
+    let handle = ex.run_graph(graph.build().unwrap(), Policy::Rank);
+    // `run_until_idle` rather than `block_on`: a run stuck on the waiting node ends here with
+    // no report instead of hanging.
+    ex.run_until_idle();
+    let report = handle
+        .try_take()
+        .expect("the run ended: `set` ran while `wait` waited");
+    assert_eq!(*order.lock().unwrap(), ["set", "wait"]);
+    let (wait, set) = (report.find("wait").unwrap(), report.find("set").unwrap());
+    assert_eq!(wait.status(), NodeStatus::Done);
+    assert_eq!(set.status(), NodeStatus::Done);
+    assert!(set.end().unwrap() <= wait.end().unwrap());
+}
+
+/// The same with a state-machine node that polls by yielding: on one worker, the independent
+/// node it waits for runs between its steps.
+#[test]
+fn a_yielding_node_does_not_hold_up_other_ready_nodes() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use taskyard::{Cx, Step, Task};
+    struct PollFlag(Arc<AtomicBool>);
+    impl Task for PollFlag {
+        type Output = ();
+        fn step(&mut self, _cx: &mut Cx<'_>) -> Step<()> {
+            if self.0.load(SeqCst) {
+                Step::Done(())
+            } else {
+                Step::Yield
+            }
+        }
+    }
+    let ex = LocalExecutor::new();
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut graph = Graph::new();
+    graph
+        .task_node("poll", PollFlag(flag.clone()))
+        .cost_ms(10.0);
+    graph
+        .node("set", move || flag.store(true, SeqCst))
+        .cost_ms(1.0);
+    let handle = ex.run_graph(graph.build().unwrap(), Policy::Rank);
+    // A bounded number of steps: a run stuck on the polling node ends here with no report.
+    ex.tick(10_000);
+    let report = handle
+        .try_take()
+        .expect("the run ended: `set` ran between polls");
+    let (poll, set) = (report.find("poll").unwrap(), report.find("set").unwrap());
+    assert_eq!(poll.status(), NodeStatus::Done);
+    assert_eq!(set.status(), NodeStatus::Done);
+    assert!(
+        poll.start().unwrap() <= set.start().unwrap(),
+        "`poll` ranks first"
+    );
+    assert!(set.end().unwrap() <= poll.end().unwrap());
+}
+
+/// A runtime shut down under a running graph drops its searchers; the run then reports at
+/// once, with the nodes that had not ended as `NotRun`, and `join` returns.
+#[test]
+fn shutdown_mid_run_reports_unfinished_nodes_not_run() {
+    use taskyard::{Cx, Step, Task};
+    /// Yields forever; reports its first step on `started`.
+    struct Spin(Option<mpsc::Sender<()>>);
+    impl Task for Spin {
+        type Output = ();
+        fn step(&mut self, _cx: &mut Cx<'_>) -> Step<()> {
+            if let Some(started) = self.0.take() {
+                started.send(()).unwrap();
+            }
+            Step::Yield
+        }
+    }
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let (started_tx, started) = mpsc::channel();
+    let mut graph = Graph::new();
+    graph.task_node("spin", Spin(Some(started_tx)));
+    graph.node("after", || ()).after("spin");
+    let handle = rt.run_graph(graph.build().unwrap(), Policy::Rank).unwrap();
+    common::recv(&started, "spin's first step");
+    rt.shutdown(Duration::ZERO);
+    // `join` on another thread, so a run that never reports fails the test instead of
+    // hanging it.
+    let (report_tx, report) = mpsc::channel();
+    std::thread::spawn(move || report_tx.send(handle.join()).unwrap());
+    let report = common::recv(&report, "the report of the abandoned run");
+    assert_eq!(report.find("after").unwrap().status(), NodeStatus::NotRun);
+    assert!(!report.find("spin").unwrap().status().is_done());
+}
+
+/// A real run's lines are built when first read; a clone taken before that builds its own,
+/// and both are the same however often and through whichever accessor they are read.
+#[test]
+fn report_lines_are_the_same_however_often_read() {
+    let rt = Runtime::builder().workers(2).build().unwrap();
+    let mut graph = Graph::new();
+    graph.node("a", || ()).cost_ms(3.0);
+    graph.node("b", || ()).cost_ms(2.0).after("a");
+    graph
+        .node("fails", || Err::<(), _>("disk full"))
+        .cost_ms(1.0)
+        .after("a");
+    graph.node("skipped", || ()).after("fails");
+    graph.node("c", || ()).after("b").after_start("a");
+    let report = rt
+        .run_graph(graph.build().unwrap(), Policy::Rank)
+        .unwrap()
+        .join();
+    let clone = report.clone();
+    let first: Vec<_> = report.nodes().to_vec();
+    assert_eq!(report.nodes(), first, "read twice");
+    assert_eq!(report.find("fails").unwrap().error(), Some("disk full"));
+    assert_eq!(clone.find("fails"), report.find("fails"));
+    assert_eq!(clone.nodes(), first);
+    assert_eq!(clone, report);
+    assert_eq!(report.clone(), clone, "a clone of a report already read");
+    assert_eq!(format!("{clone:?}"), format!("{report:?}"));
+    assert!(matches!(
+        clone.find("skipped").unwrap().status(),
+        NodeStatus::Skipped { .. }
+    ));
+    for name in ["a", "b", "c"] {
+        assert_eq!(
+            clone.find(name).unwrap().status(),
+            NodeStatus::Done,
+            "{name}"
+        );
+    }
 }

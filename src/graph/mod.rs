@@ -11,7 +11,10 @@
 //! | `rank.rs` | ranks (longest path to the end), critical path |
 //! | `order.rs` | [`Policy`], [`ReadyOrder`], [`ReadyKey`], [`ReadyQueue`]: which ready node starts first, for simulator and runtime alike |
 //! | `plan.rs` | [`Policy::Planned`]: the best of several orders, found in virtual time |
-//! | `run.rs` | [`Graph`], [`GraphHandle`]: running on a [`Runtime`](crate::Runtime) with release counters |
+//! | `run/mod.rs` | [`Graph`], [`RunnableGraph`], [`GraphHandle`]: running on a [`Runtime`](crate::Runtime) or a [`LocalExecutor`](crate::LocalExecutor) |
+//! | `run/engine.rs` | release counters, node slots, searcher tasks, the no-lost-node protocol |
+//! | `run/queue.rs` | a worker's ready nodes: per lane, a bit set of order positions |
+//! | `run/work.rs` | a node's work behind one box: closure, task or future |
 //! | `simulate.rs` | the virtual-time run on `P` workers |
 //! | `report.rs` | [`GraphReport`], [`NodeReport`], [`NodeStatus`] |
 //!

@@ -1,17 +1,22 @@
 //! Graph release on the real runtime: concurrent completions of several parents release a
-//! child exactly once, and a start-to-start release racing the parent's completion still
-//! releases every node once.
+//! child exactly once, a start-to-start release racing the parent's completion still
+//! releases every node once, and a searcher that ends while another pushes a released node
+//! does not leave that node without a searcher.
 
 use std::time::Duration;
 
-use crate::graph::{Graph, Policy};
-use crate::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use crate::sync::{Arc, Mutex};
+use crate::graph::{Graph, NodeSpec, Policy};
+use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use crate::sync::{Arc, Mutex, thread};
 use crate::{ManualClock, Runtime};
 
-fn counting(graph: &mut Graph, name: &'static str, log: &Arc<Mutex<Vec<&'static str>>>) {
+fn counting<'g>(
+    graph: &'g mut Graph,
+    name: &'static str,
+    log: &Arc<Mutex<Vec<&'static str>>>,
+) -> &'g mut NodeSpec {
     let log = log.clone();
-    graph.node(name, move || log.lock().push(name));
+    graph.node(name, move || log.lock().push(name))
 }
 
 #[test]
@@ -84,6 +89,64 @@ fn loom_graph_start_edge_races_parent_completion() {
             .unwrap()
             .join();
         assert_eq!(runs.load(SeqCst), 3);
+        assert!(report.nodes().iter().all(|n| n.status().is_done()));
+        let _ = rt.shutdown(Duration::ZERO);
+    });
+}
+
+/// One searcher ends (its root `r2` released nothing) while the other, having finished `r1`,
+/// pushes one of the two children it released (it runs the better-ranked one, `x`, next
+/// without queueing it). The searcher that ends must either see the pushed node or leave the
+/// lane's count low enough for the pusher to spawn a searcher for it (the two `SeqCst` fences
+/// in `add_searchers` and `leave_searching`).
+///
+/// `x` spins until `y` has run, so the model needs `y` to run *while* `x` runs: the pusher
+/// cannot pick up its own queued node later, and a node lost by both sides leaves `x` spinning
+/// with every other worker idle, which loom reports. Without the spin, the pusher would take
+/// `y` itself after `x` and a lost node would go unnoticed.
+#[test]
+fn loom_graph_searcher_exit_races_push() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        // A manual clock: the continuation budget must not make control flow depend on real time.
+        let rt = Runtime::builder()
+            .workers(2)
+            .clock(ManualClock::new())
+            .build()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let y_ran = Arc::new(AtomicBool::new(false));
+        let mut graph = Graph::new();
+        counting(&mut graph, "r1", &log).cost_ms(3.0);
+        counting(&mut graph, "r2", &log).cost_ms(1.0);
+        let (log_x, y_ran_x) = (log.clone(), y_ran.clone());
+        graph
+            .node("x", move || {
+                while !y_ran_x.load(SeqCst) {
+                    thread::yield_now();
+                }
+                log_x.lock().push("x");
+            })
+            .cost_ms(2.0)
+            .after("r1");
+        let log_y = log.clone();
+        graph
+            .node("y", move || {
+                log_y.lock().push("y");
+                y_ran.store(true, SeqCst);
+            })
+            .cost_ms(1.0)
+            .after("r1");
+        let report = rt
+            .run_graph(graph.build().unwrap(), Policy::Rank)
+            .unwrap()
+            .join();
+        let log = log.lock().clone();
+        for name in ["r1", "r2", "x", "y"] {
+            let runs = log.iter().filter(|&&n| n == name).count();
+            assert_eq!(runs, 1, "{name} ran {runs} times: {log:?}");
+        }
         assert!(report.nodes().iter().all(|n| n.status().is_done()));
         let _ = rt.shutdown(Duration::ZERO);
     });
