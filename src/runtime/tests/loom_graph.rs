@@ -19,17 +19,27 @@ fn counting<'g>(
     graph.node(name, move || log.lock().push(name))
 }
 
-#[test]
-fn loom_graph_two_parents_release_child_once() {
+/// Checks `body` with a preemption bound of two.
+fn model(body: impl Fn() + Send + Sync + 'static) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(2);
-    builder.check(|| {
-        // A manual clock: the continuation budget must not make control flow depend on real time.
-        let rt = Runtime::builder()
-            .workers(2)
-            .clock(ManualClock::new())
-            .build()
-            .unwrap();
+    builder.check(body);
+}
+
+/// A two-worker runtime on a manual clock: the continuation budget must not make control flow
+/// depend on real time.
+fn two_workers() -> Runtime {
+    Runtime::builder()
+        .workers(2)
+        .clock(ManualClock::new())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn loom_graph_two_parents_release_child_once() {
+    model(|| {
+        let rt = two_workers();
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
         counting(&mut graph, "a", &log);
@@ -57,15 +67,8 @@ fn loom_graph_two_parents_release_child_once() {
 
 #[test]
 fn loom_graph_start_edge_races_parent_completion() {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
-    builder.check(|| {
-        // A manual clock: the continuation budget must not make control flow depend on real time.
-        let rt = Runtime::builder()
-            .workers(2)
-            .clock(ManualClock::new())
-            .build()
-            .unwrap();
+    model(|| {
+        let rt = two_workers();
         let runs = Arc::new(AtomicUsize::new(0));
         let mut graph = Graph::new();
         for (name, after, after_start) in [
@@ -106,15 +109,8 @@ fn loom_graph_start_edge_races_parent_completion() {
 /// `y` itself after `x` and a lost node would go unnoticed.
 #[test]
 fn loom_graph_searcher_exit_races_push() {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
-    builder.check(|| {
-        // A manual clock: the continuation budget must not make control flow depend on real time.
-        let rt = Runtime::builder()
-            .workers(2)
-            .clock(ManualClock::new())
-            .build()
-            .unwrap();
+    model(|| {
+        let rt = two_workers();
         let log = Arc::new(Mutex::new(Vec::new()));
         let y_ran = Arc::new(AtomicBool::new(false));
         let mut graph = Graph::new();
