@@ -81,7 +81,7 @@ const RETAKE_ATTEMPTS: usize = 64;
 const EMPTY: u32 = u32::MAX;
 
 /// Where a run's searchers go: a runtime's workers or a local executor.
-pub(crate) trait TokenSpawner: Clone + Sized + 'static {
+pub(crate) trait SearcherSpawner: Clone + Sized + 'static {
     /// Spawns a searcher; `false` if the executor refuses (shut down or dropped).
     fn spawn_searcher(&self, searcher: Searcher<Self>) -> bool;
     /// The index of the worker running the current step.
@@ -91,7 +91,7 @@ pub(crate) trait TokenSpawner: Clone + Sized + 'static {
     fn wake_idle(&self);
 }
 
-impl TokenSpawner for Handle {
+impl SearcherSpawner for Handle {
     fn spawn_searcher(&self, searcher: Searcher<Self>) -> bool {
         self.spawn_task_with(SpawnOptions::new().lane(searcher.lane), searcher)
             .is_ok()
@@ -104,7 +104,7 @@ impl TokenSpawner for Handle {
     }
 }
 
-impl TokenSpawner for LocalSpawner {
+impl SearcherSpawner for LocalSpawner {
     fn spawn_searcher(&self, searcher: Searcher<Self>) -> bool {
         self.spawn_task_with(SpawnOptions::new().lane(searcher.lane), searcher)
             .is_ok()
@@ -364,7 +364,7 @@ impl LineSource for RunRecord {
     }
 }
 
-impl<S: TokenSpawner> GraphRun<S> {
+impl<S: SearcherSpawner> GraphRun<S> {
     /// Queues the nodes that wait for nothing (or reports an empty graph at once).
     pub(super) fn begin(self: &Arc<Self>) {
         if self.record.dag.is_empty() {
@@ -606,7 +606,7 @@ impl<S: TokenSpawner> GraphRun<S> {
 }
 
 /// A runtime task that runs ready nodes of its lane (see the module docs).
-pub(crate) struct Searcher<S: TokenSpawner> {
+pub(crate) struct Searcher<S: SearcherSpawner> {
     run: Arc<GraphRun<S>>,
     lane: Lane,
     /// The node being run, when its work yielded or waits.
@@ -618,7 +618,7 @@ pub(crate) struct Searcher<S: TokenSpawner> {
     ended: bool,
 }
 
-impl<S: TokenSpawner> Task for Searcher<S> {
+impl<S: SearcherSpawner> Task for Searcher<S> {
     type Output = ();
 
     fn step(&mut self, cx: &mut Cx<'_>) -> Step<()> {
@@ -694,7 +694,7 @@ impl<S: TokenSpawner> Task for Searcher<S> {
     }
 }
 
-impl<S: TokenSpawner> Drop for Searcher<S> {
+impl<S: SearcherSpawner> Drop for Searcher<S> {
     fn drop(&mut self) {
         if !self.ended {
             self.run.finish_run(true);

@@ -25,7 +25,7 @@ use crate::time::SharedClock;
 use engine::GraphRun;
 use work::{Call, NodeWork, Stepped};
 
-pub(crate) use engine::TokenSpawner;
+pub(crate) use engine::SearcherSpawner;
 pub use work::IntoNodeResult;
 
 /// A dependency graph whose nodes have work to do: closures, state-machine tasks or futures.
@@ -252,7 +252,7 @@ impl Future for LocalGraphHandle {
 impl RunnableGraph {
     /// Starts the run: the order for `policy` on `workers` workers (the one computed at build
     /// time for [`Policy::Rank`]), the run's state, the first searchers.
-    fn start<S: TokenSpawner>(
+    fn start<S: SearcherSpawner>(
         self,
         policy: Policy,
         workers: usize,
