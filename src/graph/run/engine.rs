@@ -36,14 +36,16 @@
 //! Each node has an atomic count of the predecessors it still waits for (finish edges and
 //! start edges). A start decrements the start-successors, a finish the finish-successors; the
 //! caller that brings a count to zero releases the node, so each node is released exactly once
-//! without a lock. A node that fails marks its transitive dependents skipped, naming it as the
-//! cause; independent branches go on.
+//! without a lock. A node with a single predecessor has no count: that predecessor's one event
+//! releases it (see [`NodeTable`]). A node that fails marks its transitive dependents skipped,
+//! naming it as the cause; independent branches go on.
 //!
 //! Node timings are plain atomics written once each by the one thread that runs (or releases)
-//! the node. A searcher counts the nodes it ended and subtracts them from the run's `remaining`
-//! count when its step ends (one contended atomic per step, not per node); those `AcqRel`
-//! subtractions form one release sequence, so whoever brings `remaining` to zero sees every
-//! node's timings and builds the report.
+//! the node. A searcher counts the nodes it ended, and the time its worker spent on them, and
+//! adds them to the run's totals when its step ends (one contended atomic per step, not per
+//! node); the `AcqRel` subtractions from `remaining` form one release sequence, so whoever
+//! brings it to zero sees every node's record and every searcher's totals, and builds the
+//! report without a pass over the nodes.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll, Waker};
@@ -52,10 +54,11 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
+use super::table::{NodeTable, RunRecord};
 use super::work::{NodeWork, Progress};
 use crate::graph::dag::{Dag, NodeId};
 use crate::graph::order::{ReadyKey, ReadyOrder};
-use crate::graph::report::{CriticalPath, GraphReport, LineSource, NodeReport, NodeStatus};
+use crate::graph::report::{CriticalPath, GraphReport, LineSource};
 use crate::lane::Lane;
 use crate::local::LocalSpawner;
 use crate::runtime::Handle;
@@ -113,28 +116,6 @@ impl SearcherSpawner for LocalSpawner {
         0
     }
     fn wake_idle(&self) {}
-}
-
-/// How a node's run ended, in [`NodeSlot::status`].
-const NOT_RUN: u32 = 0;
-const DONE: u32 = 1;
-const FAILED: u32 = 2;
-const SKIPPED: u32 = 3;
-
-/// One node's live state. Every field but `pending` and `status` is written once, by the one
-/// thread that releases, starts or ends the node.
-struct NodeSlot {
-    /// Predecessors (finish and start edges) not yet retired.
-    pending: AtomicU32,
-    status: AtomicU32,
-    /// The worker that started the node; for a skipped node, the failed node it traces back to.
-    worker_or_cause: AtomicU32,
-    /// Nanoseconds since the run's start.
-    ready: AtomicU64,
-    start: AtomicU64,
-    end: AtomicU64,
-    /// Taken by whoever starts the node (once: only one caller releases it).
-    work: Mutex<Option<NodeWork>>,
 }
 
 /// One worker's released nodes.
@@ -195,6 +176,10 @@ pub(super) struct GraphRun<S> {
     searching: CachePadded<[AtomicUsize; Lane::COUNT]>,
     /// Nodes not yet ended, less what searchers have not flushed yet.
     remaining: AtomicUsize,
+    /// Per worker, nanoseconds spent running nodes started on it, and the latest end of any
+    /// node: added up by searchers as they go, so the report needs no pass over the nodes.
+    busy: Box<[CachePadded<AtomicU64>]>,
+    makespan: AtomicU64,
     done: Mutex<Done>,
 }
 
@@ -202,25 +187,12 @@ impl<S> GraphRun<S> {
     pub(super) fn new(
         dag: Dag,
         critical: CriticalPath,
-        work: Vec<NodeWork>,
+        table: NodeTable,
         order: ReadyOrder,
         workers: usize,
         spawner: S,
         clock: SharedClock,
     ) -> Arc<Self> {
-        let slots = work
-            .into_iter()
-            .zip(dag.nodes())
-            .map(|(work, node)| NodeSlot {
-                pending: AtomicU32::new(dag.pending(node)),
-                status: AtomicU32::new(NOT_RUN),
-                worker_or_cause: AtomicU32::new(u32::MAX),
-                ready: AtomicU64::new(0),
-                start: AtomicU64::new(0),
-                end: AtomicU64::new(0),
-                work: Mutex::new(Some(work)),
-            })
-            .collect();
         Arc::new(GraphRun {
             critical,
             order,
@@ -233,10 +205,14 @@ impl<S> GraphRun<S> {
                 .collect(),
             searching: CachePadded::new(std::array::from_fn(|_| AtomicUsize::new(0))),
             remaining: AtomicUsize::new(dag.len()),
+            busy: (0..workers)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+            makespan: AtomicU64::new(0),
             done: Mutex::new(Done::default()),
             record: Arc::new(RunRecord {
                 dag,
-                slots,
+                table,
                 failures: Mutex::new(Vec::new()),
             }),
         })
@@ -270,22 +246,12 @@ impl<S> GraphRun<S> {
     /// Builds the report once: when the last node ended, or when the run was abandoned (a
     /// searcher dropped by a shutting-down executor; nodes that had not ended are `NotRun`).
     /// The lines of a finished run are built when first read; an abandoned run's are built
-    /// now, while nodes that were still running may go on and change their slots.
+    /// now, while nodes that were still running may go on and change their records.
     fn finish_run(&self, abandoned: bool) {
         if self.done.lock().finished {
             return;
         }
         let record = &self.record;
-        let mut busy = vec![Duration::ZERO; self.workers];
-        let mut makespan = 0;
-        for slot in record.slots.iter() {
-            if matches!(slot.status.load(Relaxed), DONE | FAILED) {
-                let (start, end) = (slot.start.load(Relaxed), slot.end.load(Relaxed));
-                let worker = slot.worker_or_cause.load(Relaxed) as usize;
-                busy[worker] += Duration::from_nanos(end.saturating_sub(start));
-                makespan = makespan.max(end);
-            }
-        }
         let policy = self.order.policy();
         let report = if abandoned {
             let lines = record.lines();
@@ -297,7 +263,12 @@ impl<S> GraphRun<S> {
                 lines,
             )
         } else {
-            let makespan = Duration::from_nanos(makespan);
+            let makespan = Duration::from_nanos(self.makespan.load(Relaxed));
+            let busy = self
+                .busy
+                .iter()
+                .map(|busy| Duration::from_nanos(busy.load(Relaxed)))
+                .collect();
             let source = Arc::clone(record) as Arc<dyn LineSource>;
             GraphReport::deferred(
                 &record.dag,
@@ -323,47 +294,6 @@ impl<S> GraphRun<S> {
     }
 }
 
-/// What a run records of its nodes; shared with the report, which builds its lines from it.
-pub(super) struct RunRecord {
-    dag: Dag,
-    slots: Box<[NodeSlot]>,
-    failures: Mutex<Vec<(NodeId, String)>>,
-}
-
-impl LineSource for RunRecord {
-    fn lines(&self) -> Vec<NodeReport> {
-        let failures = self.failures.lock();
-        let mut failed: Vec<&(NodeId, String)> = failures.iter().collect();
-        failed.sort_unstable_by_key(|&&(node, _)| node);
-        let mut failed = failed.into_iter().peekable();
-        let dag = &self.dag;
-        dag.nodes()
-            .zip(self.slots.iter())
-            .map(|(node, slot)| {
-                let mut line = NodeReport::not_run(dag.names[node.index()].clone(), dag.lane(node));
-                let status = match slot.status.load(Relaxed) {
-                    DONE => NodeStatus::Done,
-                    FAILED => {
-                        let (_, message) = failed
-                            .next_if(|&&(failed, _)| failed == node)
-                            .expect("a failed node left its message");
-                        line.set_error(message.clone());
-                        NodeStatus::Failed
-                    }
-                    SKIPPED => {
-                        line.skipped(NodeId(slot.worker_or_cause.load(Relaxed)));
-                        return line;
-                    }
-                    _ => return line,
-                };
-                let times = [&slot.ready, &slot.start, &slot.end].map(|t| t.load(Relaxed));
-                line.ran_nanos(status, slot.worker_or_cause.load(Relaxed), times);
-                line
-            })
-            .collect()
-    }
-}
-
 impl<S: SearcherSpawner> GraphRun<S> {
     /// Queues the nodes that wait for nothing (or reports an empty graph at once).
     pub(super) fn begin(self: &Arc<Self>) {
@@ -381,7 +311,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
             .nodes()
             .filter(|&v| self.record.dag.pending(v) == 0);
         for (i, node) in roots.enumerate() {
-            self.record.slots[node.index()].ready.store(now, Relaxed);
+            self.record.table.set_ready(node, now);
             let key = self.order.key(node);
             per_lane[key.lane().index()] += 1;
             let ready = &self.ready[i % self.ready.len()];
@@ -392,9 +322,9 @@ impl<S: SearcherSpawner> GraphRun<S> {
         }
     }
 
-    /// Retires one predecessor of each of `successors`; those whose count reaches zero are
-    /// released here (exactly once: only one caller sees the count go from one to zero), ready
-    /// at `now` (or later, see below). With `take`, the best released node of that lane is
+    /// Retires one predecessor event, at `now`, of each of `successors`; those that waited for
+    /// no other are released here (exactly once, see [`NodeTable::retire_edge`]), ready at the
+    /// latest of their predecessors' events. With `take`, the best released node of that lane is
     /// returned instead of queued if it beats everything in `worker`'s queue, or else the best
     /// node of the lane is popped from the queue under the lock taken to queue the others;
     /// either comes with the time it starts at, for the caller to run it next.
@@ -409,22 +339,11 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let mut direct: Option<ReadyKey> = None;
         let mut queue: Option<MutexGuard<'_, ReadySets>> = None;
         let mut queued = [0; Lane::COUNT];
-        let mut fresh = None;
+        let table = &self.record.table;
         for &node in successors {
-            let slot = &self.record.slots[node.index()];
-            if slot.pending.fetch_sub(1, AcqRel) != 1 {
+            if table.retire_edge(node, now).is_none() {
                 continue;
             }
-            // Another predecessor may have read the clock after `now` and retired its edge
-            // before this one: reading the clock again, after the last retirement, keeps the
-            // node's ready time (and the start of a node run next) after every predecessor's
-            // end. `fresh` is the latest such reading.
-            let ready = if self.record.dag.pending(node) > 1 {
-                *fresh.insert(self.now())
-            } else {
-                now
-            };
-            slot.ready.store(ready, Relaxed);
             let mut key = self.order.key(node);
             if take == Some(key.lane()) {
                 let bar = direct.map_or_else(|| own.best(key.lane()), ReadyKey::position);
@@ -438,17 +357,15 @@ impl<S: SearcherSpawner> GraphRun<S> {
             queued[key.lane().index()] += 1;
             own.push(queue.get_or_insert_with(|| own.queue.lock()), key);
         }
-        let mut next = direct.map(|key| {
-            let node = key.node();
-            (node, self.record.slots[node.index()].ready.load(Relaxed))
-        });
+        // A node starts no earlier than it was ready: another predecessor may have read the
+        // clock after `now` and retired its edge first.
+        let mut next = direct.map(|key| (key.node(), table.ready(key.node())));
         if let (Some(lane), None, Some(queue)) = (take, next, queue.as_mut())
             && queued[lane.index()] > 0
         {
-            // Queued by `begin` or by this worker: ready at `now` or before, or at `fresh`.
             next = own
                 .pop(queue, lane, &self.order)
-                .map(|node| (node, fresh.unwrap_or(now)));
+                .map(|node| (node, table.ready(node).max(now)));
             queued[lane.index()] -= 1;
         }
         drop(queue);
@@ -530,34 +447,34 @@ impl<S: SearcherSpawner> GraphRun<S> {
 
     /// Starts `node` on `worker` at `now`: takes its work and releases the nodes that waited
     /// only for this start.
-    fn start(self: &Arc<Self>, node: NodeId, worker: usize, now: u64) -> NodeWork {
-        let slot = &self.record.slots[node.index()];
-        slot.start.store(now, Relaxed);
-        slot.worker_or_cause.store(worker as u32, Relaxed);
-        let work = slot.work.lock().take().expect("a node starts once");
+    fn start(self: &Arc<Self>, node: NodeId, worker: usize, now: u64) -> Running {
+        let work = self.record.table.start(node, now);
         let successors = self.record.dag.successors_after_start(node);
         if !successors.is_empty() {
             self.release(successors, now, None, worker);
         }
-        work
+        Running {
+            node,
+            work,
+            worker,
+            start: now,
+        }
     }
 
-    /// Records the end of `node` at `now` and releases its successors (see
-    /// [`release`](Self::release) for `take`). Returns how many nodes ended (more than one when
-    /// a failure skipped dependents) and the node to run next, if any.
+    /// Records the end at `now` of `node`, started on `started_on`, and releases its successors
+    /// (see [`release`](Self::release) for `take` and `worker`). Returns how many nodes ended
+    /// (more than one when a failure skipped dependents) and the node to run next, if any.
     fn finish(
         self: &Arc<Self>,
-        node: NodeId,
+        (node, started_on): (NodeId, usize),
         result: Result<(), String>,
         now: u64,
         take: Option<Lane>,
         worker: usize,
     ) -> (usize, Option<(NodeId, u64)>) {
-        let slot = &self.record.slots[node.index()];
-        slot.end.store(now, Relaxed);
+        self.record.table.end(node, now, started_on, result.is_ok());
         match result {
             Ok(()) => {
-                slot.status.store(DONE, Relaxed);
                 let next = self.release(
                     self.record.dag.successors_after_finish(node),
                     now,
@@ -567,7 +484,6 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 (1, next)
             }
             Err(message) => {
-                slot.status.store(FAILED, Relaxed);
                 self.record.failures.lock().push((node, message));
                 (1 + self.skip_dependents(node), None)
             }
@@ -581,15 +497,9 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let mut stack: Vec<NodeId> = self.record.dag.successors_after_finish(failed).to_vec();
         let mut skipped = 0;
         while let Some(node) = stack.pop() {
-            let slot = &self.record.slots[node.index()];
-            if slot
-                .status
-                .compare_exchange(NOT_RUN, SKIPPED, Relaxed, Relaxed)
-                .is_err()
-            {
+            if !self.record.table.skip(node, failed) {
                 continue;
             }
-            slot.worker_or_cause.store(failed.0, Relaxed);
             skipped += 1;
             stack.extend_from_slice(self.record.dag.successors_after_finish(node));
             stack.extend_from_slice(self.record.dag.successors_after_start(node));
@@ -597,12 +507,29 @@ impl<S: SearcherSpawner> GraphRun<S> {
         skipped
     }
 
-    /// Counts `ended` nodes as ended; the caller that ends the last one builds the report.
-    fn retire(&self, ended: usize) {
+    /// Counts `ended` nodes as ended, after adding what a searcher's step ran on `worker` to
+    /// the run's totals; the caller that ends the last node builds the report (the `AcqRel`
+    /// subtractions carry every searcher's additions to it).
+    fn retire(&self, ended: usize, worker: usize, busy: u64, latest_end: u64) {
+        if busy > 0 {
+            self.busy[worker].fetch_add(busy, Relaxed);
+        }
+        if latest_end > 0 {
+            self.makespan.fetch_max(latest_end, Relaxed);
+        }
         if ended > 0 && self.remaining.fetch_sub(ended, AcqRel) == ended {
             self.finish_run(false);
         }
     }
+}
+
+/// A node a searcher has started.
+struct Running {
+    node: NodeId,
+    work: NodeWork,
+    /// The worker it started on (a searcher whose node yielded may go on on another worker).
+    worker: usize,
+    start: u64,
 }
 
 /// A runtime task that runs ready nodes of its lane (see the module docs).
@@ -610,7 +537,7 @@ pub(crate) struct Searcher<S: SearcherSpawner> {
     run: Arc<GraphRun<S>>,
     lane: Lane,
     /// The node being run, when its work yielded or waits.
-    current: Option<(NodeId, NodeWork)>,
+    current: Option<Running>,
     /// Whether this searcher stopped counting as one because its node yielded or waits.
     waiting: bool,
     /// Set when the searcher ended normally. One dropped otherwise was cancelled or refused by
@@ -638,11 +565,15 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         let step_start = run.now();
         let mut ran = 0;
         let mut finished = 0;
+        // Time spent on nodes started on this worker, and the latest end, added to the run's
+        // totals once per step.
+        let mut busy = 0;
+        let mut latest_end = 0;
         let step = loop {
-            let (node, work) = match current.take() {
+            let running = match current.take() {
                 Some(running) => running,
                 None => match run.take_ready(lane, worker) {
-                    Some(node) => (node, run.start(node, worker, run.now())),
+                    Some(node) => run.start(node, worker, run.now()),
                     None if run.leave_searching(lane) => {
                         // A node appeared meanwhile: count back in and go on.
                         run.searching[lane.index()].fetch_add(1, SeqCst);
@@ -654,6 +585,12 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     }
                 },
             };
+            let Running {
+                node,
+                work,
+                worker: started_on,
+                start,
+            } = running;
             let progress = catch_unwind(AssertUnwindSafe(|| work.step(cx)));
             let yielded = matches!(progress, Ok(Progress::Yield(_)));
             let result = match progress {
@@ -662,7 +599,12 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     // The node keeps this searcher, which stops counting as one until its next
                     // step, so that queued nodes of the lane get a searcher of their own: the
                     // node may be waiting (by polling or by a waker) for one of them.
-                    *current = Some((node, work));
+                    *current = Some(Running {
+                        node,
+                        work,
+                        worker: started_on,
+                        start,
+                    });
                     *waiting = true;
                     if run.leave_searching(lane) {
                         run.add_searchers(lane, 1);
@@ -677,19 +619,26 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             // This node's end, the ready time of what it releases, and the start of the node
             // run next.
             let now = run.now();
+            let ran_for = now.saturating_sub(start);
+            if started_on == worker {
+                busy += ran_for;
+            } else {
+                run.busy[started_on].fetch_add(ran_for, Relaxed);
+            }
+            latest_end = latest_end.max(now);
             ran += 1;
             let within_budget = ran < CONTINUATION_NODES
                 && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
-            let (count, next) =
-                run.finish(node, result, now, within_budget.then_some(lane), worker);
+            let take = within_budget.then_some(lane);
+            let (count, next) = run.finish((node, started_on), result, now, take, worker);
             finished += count;
             match next {
-                Some((next, start)) => *current = Some((next, run.start(next, worker, start))),
+                Some((next, start)) => *current = Some(run.start(next, worker, start)),
                 None if !within_budget => break Step::Yield,
                 None => {}
             }
         };
-        run.retire(finished);
+        run.retire(finished, worker, busy, latest_end);
         step
     }
 }

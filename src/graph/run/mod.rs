@@ -4,6 +4,7 @@
 
 mod engine;
 mod queue;
+mod table;
 mod work;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use crate::sync::Arc;
 use crate::task::{FutureTask, Task};
 use crate::time::SharedClock;
 use engine::GraphRun;
+use table::NodeTable;
 use work::{Call, NodeWork, Stepped};
 
 pub(crate) use engine::SearcherSpawner;
@@ -113,7 +115,8 @@ impl Graph {
     }
 
     /// Validates the graph, then computes what every run of it needs and what no run changes:
-    /// the [`Policy::Rank`] order and the critical path. A run with [`Policy::Rank`] (the
+    /// the [`Policy::Rank`] order, the critical path and the per-node state a run works in
+    /// (release counters, records). A run with [`Policy::Rank`] (the
     /// default) starts at once; the other policies compute their order when the run starts.
     ///
     /// # Errors
@@ -125,7 +128,7 @@ impl Graph {
         Ok(RunnableGraph {
             rank_order: ReadyOrder::new(&dag, Policy::Rank, 1)?,
             critical: CriticalPath::of(&dag),
-            work: self.work,
+            table: NodeTable::new(&dag, self.work),
             dag,
         })
     }
@@ -134,7 +137,8 @@ impl Graph {
 /// A validated [`Graph`], ready to simulate or run.
 pub struct RunnableGraph {
     dag: Dag,
-    work: Vec<NodeWork>,
+    /// What a run needs per node, made here so that a run starts without per-node work.
+    table: NodeTable,
     rank_order: ReadyOrder,
     critical: CriticalPath,
 }
@@ -267,7 +271,7 @@ impl RunnableGraph {
         let run = GraphRun::new(
             self.dag,
             self.critical,
-            self.work,
+            self.table,
             order,
             workers,
             spawner,
