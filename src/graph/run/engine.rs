@@ -54,7 +54,7 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
-use super::table::{NodeTable, RunRecord};
+use super::table::{NodeTable, Ran, RunRecord};
 use super::work::{NodeWork, Progress};
 use crate::graph::dag::{Dag, NodeId};
 use crate::graph::order::{ReadyKey, ReadyOrder};
@@ -327,45 +327,56 @@ impl<S: SearcherSpawner> GraphRun<S> {
     /// latest of their predecessors' events. With `take`, the best released node of that lane is
     /// returned instead of queued if it beats everything in `worker`'s queue, or else the best
     /// node of the lane is popped from the queue under the lock taken to queue the others;
-    /// either comes with the time it starts at, for the caller to run it next.
+    /// either is returned for the caller to run next.
     fn release(
         self: &Arc<Self>,
         successors: &[NodeId],
         now: u64,
         take: Option<Lane>,
         worker: usize,
-    ) -> Option<(NodeId, u64)> {
+    ) -> Option<Released> {
         let own = &self.ready[worker];
-        let mut direct: Option<ReadyKey> = None;
+        let mut direct: Option<(ReadyKey, u64)> = None;
         let mut queue: Option<MutexGuard<'_, ReadySets>> = None;
         let mut queued = [0; Lane::COUNT];
         let table = &self.record.table;
         for &node in successors {
-            if table.retire_edge(node, now).is_none() {
+            let Some(ready) = table.retire_edge(node, now) else {
                 continue;
-            }
-            let mut key = self.order.key(node);
+            };
+            let (mut key, mut ready) = (self.order.key(node), ready);
             if take == Some(key.lane()) {
-                let bar = direct.map_or_else(|| own.best(key.lane()), ReadyKey::position);
+                let bar = direct.map_or_else(|| own.best(key.lane()), |(key, _)| key.position());
                 if key.position() < bar {
-                    match direct.replace(key) {
-                        Some(displaced) => key = displaced,
+                    match direct.replace((key, ready)) {
+                        Some(displaced) => (key, ready) = displaced,
                         None => continue,
                     }
                 }
             }
+            // A node run next carries its ready time; one queued leaves it in its record.
+            table.set_ready(key.node(), ready);
             queued[key.lane().index()] += 1;
             own.push(queue.get_or_insert_with(|| own.queue.lock()), key);
         }
         // A node starts no earlier than it was ready: another predecessor may have read the
         // clock after `now` and retired its edge first.
-        let mut next = direct.map(|key| (key.node(), table.ready(key.node())));
+        let mut next = direct.map(|(key, ready)| Released {
+            node: key.node(),
+            ready,
+            start: ready,
+        });
         if let (Some(lane), None, Some(queue)) = (take, next, queue.as_mut())
             && queued[lane.index()] > 0
         {
-            next = own
-                .pop(queue, lane, &self.order)
-                .map(|node| (node, table.ready(node).max(now)));
+            next = own.pop(queue, lane, &self.order).map(|node| {
+                let ready = table.ready(node);
+                Released {
+                    node,
+                    ready,
+                    start: ready.max(now),
+                }
+            });
             queued[lane.index()] -= 1;
         }
         drop(queue);
@@ -447,32 +458,34 @@ impl<S: SearcherSpawner> GraphRun<S> {
 
     /// Starts `node` on `worker` at `now`: takes its work and releases the nodes that waited
     /// only for this start.
-    fn start(self: &Arc<Self>, node: NodeId, worker: usize, now: u64) -> Running {
-        let work = self.record.table.start(node, now);
+    fn start(self: &Arc<Self>, next: Released, worker: usize) -> Running {
+        let Released { node, ready, start } = next;
+        let work = self.record.table.take_work(node);
         let successors = self.record.dag.successors_after_start(node);
         if !successors.is_empty() {
-            self.release(successors, now, None, worker);
+            self.release(successors, start, None, worker);
         }
         Running {
             node,
             work,
             worker,
-            start: now,
+            ready,
+            start,
         }
     }
 
-    /// Records the end at `now` of `node`, started on `started_on`, and releases its successors
+    /// Records the end at `now` of `node`, which ran as `ran` says, and releases its successors
     /// (see [`release`](Self::release) for `take` and `worker`). Returns how many nodes ended
     /// (more than one when a failure skipped dependents) and the node to run next, if any.
     fn finish(
         self: &Arc<Self>,
-        (node, started_on): (NodeId, usize),
+        (node, ran): (NodeId, Ran),
         result: Result<(), String>,
         now: u64,
         take: Option<Lane>,
         worker: usize,
-    ) -> (usize, Option<(NodeId, u64)>) {
-        self.record.table.end(node, now, started_on, result.is_ok());
+    ) -> (usize, Option<Released>) {
+        self.record.table.end(node, ran, now, result.is_ok());
         match result {
             Ok(()) => {
                 let next = self.release(
@@ -523,12 +536,21 @@ impl<S: SearcherSpawner> GraphRun<S> {
     }
 }
 
+/// A released node a searcher is about to start, with its ready time and the time it starts.
+#[derive(Clone, Copy)]
+struct Released {
+    node: NodeId,
+    ready: u64,
+    start: u64,
+}
+
 /// A node a searcher has started.
 struct Running {
     node: NodeId,
     work: NodeWork,
     /// The worker it started on (a searcher whose node yielded may go on on another worker).
     worker: usize,
+    ready: u64,
     start: u64,
 }
 
@@ -573,7 +595,11 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             let running = match current.take() {
                 Some(running) => running,
                 None => match run.take_ready(lane, worker) {
-                    Some(node) => run.start(node, worker, run.now()),
+                    Some(node) => {
+                        let ready = run.record.table.ready(node);
+                        let start = run.now();
+                        run.start(Released { node, ready, start }, worker)
+                    }
                     None if run.leave_searching(lane) => {
                         // A node appeared meanwhile: count back in and go on.
                         run.searching[lane.index()].fetch_add(1, SeqCst);
@@ -589,6 +615,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 node,
                 work,
                 worker: started_on,
+                ready,
                 start,
             } = running;
             let progress = catch_unwind(AssertUnwindSafe(|| work.step(cx)));
@@ -603,6 +630,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                         node,
                         work,
                         worker: started_on,
+                        ready,
                         start,
                     });
                     *waiting = true;
@@ -630,10 +658,15 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             let within_budget = ran < CONTINUATION_NODES
                 && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
             let take = within_budget.then_some(lane);
-            let (count, next) = run.finish((node, started_on), result, now, take, worker);
+            let ran = Ran {
+                worker: started_on,
+                ready,
+                start,
+            };
+            let (count, next) = run.finish((node, ran), result, now, take, worker);
             finished += count;
             match next {
-                Some((next, start)) => *current = Some(run.start(next, worker, start)),
+                Some(next) => *current = Some(run.start(next, worker)),
                 None if !within_budget => break Step::Yield,
                 None => {}
             }

@@ -7,7 +7,7 @@ use crate::graph::dag::{Dag, NodeId};
 use crate::graph::report::{LineSource, NodeReport, NodeStatus};
 use crate::sync::Mutex;
 use crate::sync::atomic::{
-    AtomicU32, AtomicU64,
+    AtomicU64,
     Ordering::{AcqRel, Relaxed},
 };
 
@@ -23,10 +23,29 @@ pub(super) const SKIPPED: u32 = 3;
 /// predecessor's one finish (or start) without counting: no read-modify-write on the release
 /// path of a chain or a fan-out. The entry is never written, so it cannot be confused with a
 /// counter on its way down.
-const SOLE: u32 = 1 << 31;
+const SOLE: u64 = 1 << 63;
 
-/// What a run writes of one node, each field once: by the thread that releases the node
-/// (`ready`), starts it (`start`) and ends it (`end`, `outcome`).
+/// The `pending` entry of a node with several predecessors packs the count still to retire
+/// (low [`COUNT_BITS`]) with the latest event time retired so far (the next [`TIME_BITS`],
+/// nanoseconds since the run's start; the top two bits are [`SOLE`] and [`WIDE`]), so that one compare-and-swap on one dense word both retires an edge
+/// and keeps the node's ready time: the release of a wide front touches no record.
+const COUNT_BITS: u32 = 14;
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+const TIME_BITS: u32 = 48;
+/// Event times saturate here (about 78 hours into a run); events after it are raised in the
+/// node's record instead, which the releaser then reads.
+const TIME_MAX: u64 = (1 << TIME_BITS) - 1;
+const _: () = assert!(
+    COUNT_BITS + TIME_BITS <= 62,
+    "the packed word leaves the flag bits"
+);
+
+/// A node with more predecessors than the packed count holds: `WIDE | count`, decremented
+/// as a whole, with event times raised in the node's record.
+const WIDE: u64 = 1 << 62;
+
+/// What a run writes of one node: the ready time of a queued node when it is queued, and the
+/// whole record when the node ends.
 #[derive(Default)]
 struct NodeRecord {
     /// Nanoseconds since the run's start. For a node with several predecessors, each raises
@@ -44,10 +63,19 @@ fn outcome(status: u32, detail: u32) -> u64 {
     u64::from(status) << 32 | u64::from(detail)
 }
 
+/// How a node that ended ran: on which worker it started, when it was ready and started.
+#[derive(Clone, Copy)]
+pub(super) struct Ran {
+    pub(super) worker: usize,
+    pub(super) ready: u64,
+    pub(super) start: u64,
+}
+
 /// Per-node state for one run of a graph.
 pub(super) struct NodeTable {
-    /// Predecessor events (finishes and starts) each node still waits for, or [`SOLE`].
-    pending: Box<[AtomicU32]>,
+    /// Predecessor events (finishes and starts) each node still waits for: [`SOLE`], a packed
+    /// count and time (see [`COUNT_BITS`]), or [`WIDE`].
+    pending: Box<[AtomicU64]>,
     records: Box<[NodeRecord]>,
     /// Taken by whoever starts the node (once: a node is released once).
     works: Box<[Mutex<Option<NodeWork>>]>,
@@ -58,12 +86,10 @@ impl NodeTable {
         debug_assert_eq!(work.len(), dag.len());
         let pending = dag
             .nodes()
-            .map(|node| match dag.pending(node) {
-                1 => AtomicU32::new(SOLE),
-                count => {
-                    assert!(count < SOLE, "a node waits for over 2^31 predecessors");
-                    AtomicU32::new(count)
-                }
+            .map(|node| match u64::from(dag.pending(node)) {
+                1 => AtomicU64::new(SOLE),
+                count if count > COUNT_MASK => AtomicU64::new(WIDE | count),
+                count => AtomicU64::new(count),
             })
             .collect();
         Self {
@@ -73,54 +99,73 @@ impl NodeTable {
         }
     }
 
-    /// Marks a node without predecessors ready at `now`.
-    pub(super) fn set_ready(&self, node: NodeId, now: u64) {
-        self.records[node.index()].ready.store(now, Relaxed);
+    /// Records when a node that is about to be queued became ready. (A node run at once by
+    /// the thread that released it carries its ready time to [`end`](Self::end) instead.)
+    pub(super) fn set_ready(&self, node: NodeId, ready: u64) {
+        self.records[node.index()].ready.store(ready, Relaxed);
     }
 
     /// Retires one predecessor event of `node`, which happened at `now`. Returns the node's
-    /// ready time if this released it: exactly one caller does, the one that retires the last
-    /// event, and it sees every other predecessor's writes.
+    /// ready time, the latest of its predecessors' events, if this released it: exactly one
+    /// caller does, the one that retires the last event, and it sees every other predecessor's
+    /// writes (the `AcqRel` read-modify-writes of one counter form a release sequence).
     #[inline]
     pub(super) fn retire_edge(&self, node: NodeId, now: u64) -> Option<u64> {
         let pending = &self.pending[node.index()];
-        let record = &self.records[node.index()];
-        if pending.load(Relaxed) == SOLE {
-            record.ready.store(now, Relaxed);
+        let mut current = pending.load(Relaxed);
+        if current == SOLE {
             return Some(now);
         }
-        // Raised before the edge is retired, so the `AcqRel` counter carries it to the
-        // releaser (the counter's read-modify-writes form one release sequence).
-        record.ready.fetch_max(now, Relaxed);
-        if pending.fetch_sub(1, AcqRel) != 1 {
-            return None;
+        let record = &self.records[node.index()];
+        if current & WIDE != 0 {
+            // Raised before the edge is retired, so the counter carries it to the releaser.
+            record.ready.fetch_max(now, Relaxed);
+            let released = pending.fetch_sub(1, AcqRel) == WIDE | 1;
+            return released.then(|| record.ready.load(Relaxed));
         }
-        Some(record.ready.load(Relaxed))
+        if now >= TIME_MAX {
+            record.ready.fetch_max(now, Relaxed);
+        }
+        loop {
+            let (latest, count) = (current >> COUNT_BITS, current & COUNT_MASK);
+            debug_assert!(count > 0, "an edge retired twice");
+            let latest = latest.max(now.min(TIME_MAX));
+            let next = latest << COUNT_BITS | (count - 1);
+            match pending.compare_exchange_weak(current, next, AcqRel, Relaxed) {
+                Ok(_) if count > 1 => return None,
+                // Saturated: the events past the saturation point are in the record, and
+                // those before it are no later than `now`.
+                Ok(_) if latest == TIME_MAX => return Some(record.ready.load(Relaxed).max(now)),
+                Ok(_) => return Some(latest),
+                Err(actual) => current = actual,
+            }
+        }
     }
 
-    /// The time `node` was released at (set by [`retire_edge`](Self::retire_edge) or
-    /// [`set_ready`](Self::set_ready)).
+    /// The time a queued node was released at (see [`set_ready`](Self::set_ready)).
     pub(super) fn ready(&self, node: NodeId) -> u64 {
         self.records[node.index()].ready.load(Relaxed)
     }
 
-    /// Starts `node` at `now`: records the time and hands out its work.
-    pub(super) fn start(&self, node: NodeId, now: u64) -> NodeWork {
-        self.records[node.index()].start.store(now, Relaxed);
+    /// Hands out the work of a node that starts.
+    pub(super) fn take_work(&self, node: NodeId) -> NodeWork {
         self.works[node.index()]
             .lock()
             .take()
             .expect("a node starts once")
     }
 
-    /// Records that `node`, started on `worker`, ended at `now`, done or failed.
-    pub(super) fn end(&self, node: NodeId, now: u64, worker: usize, ok: bool) {
+    /// Records that `node` ended at `now`, done or failed, after it ran as `ran` says. The
+    /// whole record is written here, when the node's line is complete: a run abandoned while
+    /// the node ran reports it not run.
+    pub(super) fn end(&self, node: NodeId, ran: Ran, now: u64, ok: bool) {
         let record = &self.records[node.index()];
+        record.ready.store(ran.ready, Relaxed);
+        record.start.store(ran.start, Relaxed);
         record.end.store(now, Relaxed);
         let status = if ok { DONE } else { FAILED };
-        record
-            .outcome
-            .store(outcome(status, worker as u32), Relaxed);
+        let outcome = outcome(status, ran.worker as u32);
+        record.outcome.store(outcome, Relaxed);
     }
 
     /// Marks `node` skipped because `cause` failed; false if it was already marked. A node
@@ -193,13 +238,22 @@ mod tests {
     use crate::graph::dag::Dag;
     use crate::graph::run::work::{Call, NodeWork};
 
-    /// `a` and `b` before `child`, `child` before `last`.
-    fn fan_in() -> (Dag, NodeTable) {
+    /// `a` and `b` before `child`, `child` before `last`; `wide` after `child` and `others`
+    /// more nodes.
+    fn fan_in(others: usize) -> (Dag, NodeTable) {
         let mut graph = GraphBuilder::new();
         graph.node("a");
         graph.node("b");
         graph.node("child").after("a").after("b");
         graph.node("last").after("child");
+        let wide = graph.node("wide");
+        wide.after("child");
+        for other in 0..others {
+            wide.after(format!("other{other}"));
+        }
+        for other in 0..others {
+            graph.node(format!("other{other}"));
+        }
         let dag = graph.build().unwrap();
         let work = dag
             .nodes()
@@ -212,15 +266,41 @@ mod tests {
     #[cfg(not(taskyard_loom))]
     #[test]
     fn release_waits_for_every_predecessor_and_takes_the_latest() {
-        let (dag, table) = fan_in();
+        let (dag, table) = fan_in(0);
         let [child, last] = ["child", "last"].map(|name| dag.find(name).unwrap());
         // `b` retires its edge first although it ended later: the child is ready at `b`'s end.
         assert_eq!(table.retire_edge(child, 9), None);
         assert_eq!(table.retire_edge(child, 4), Some(9));
-        assert_eq!(table.ready(child), 9);
         // A node with one predecessor is released by it, without counting.
         assert_eq!(table.retire_edge(last, 12), Some(12));
-        assert_eq!(table.ready(last), 12);
+    }
+
+    /// Times past what the packed counter holds, before and after the latest.
+    #[cfg(not(taskyard_loom))]
+    #[test]
+    fn release_takes_the_latest_past_the_packed_time_range() {
+        let late = super::TIME_MAX + 5;
+        for (first, second, ready) in [(late, 7, late), (7, late, late), (late + 3, late, late + 3)]
+        {
+            let (dag, table) = fan_in(0);
+            let child = dag.find("child").unwrap();
+            assert_eq!(table.retire_edge(child, first), None);
+            assert_eq!(table.retire_edge(child, second), Some(ready));
+        }
+    }
+
+    /// A node with more predecessors than the packed count holds.
+    #[cfg(not(taskyard_loom))]
+    #[test]
+    fn release_of_a_node_with_very_many_predecessors() {
+        let others = super::COUNT_MASK as usize;
+        let (dag, table) = fan_in(others);
+        let wide = dag.find("wide").unwrap();
+        assert_eq!(dag.pending(wide) as usize, others + 1);
+        for time in 0..others as u64 {
+            assert_eq!(table.retire_edge(wide, 1_000 - time % 1_000), None);
+        }
+        assert_eq!(table.retire_edge(wide, 3), Some(1_000));
     }
 
     /// Two parents retire their edges at once: exactly one releases the child, and the ready
@@ -231,7 +311,7 @@ mod tests {
         use crate::sync::{Arc, thread};
 
         loom::model(|| {
-            let (dag, table) = fan_in();
+            let (dag, table) = fan_in(0);
             let child = dag.find("child").unwrap();
             let table = Arc::new(table);
             let other = {
