@@ -106,6 +106,10 @@ mod lock {
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard(Some(self.0.lock().expect("loom mutex poisoned")))
         }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner().expect("loom mutex poisoned")
+        }
     }
 
     impl<T> Deref for MutexGuard<'_, T> {

@@ -54,10 +54,10 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
-use super::table::{NodeTable, Ran, RunRecord};
+use super::table::{NodeTable, Ran, RunRecord, Slot};
 use super::work::{NodeWork, Progress};
-use crate::graph::dag::{Dag, NodeId};
-use crate::graph::order::{ReadyKey, ReadyOrder};
+use crate::graph::dag::Dag;
+use crate::graph::order::ReadyOrder;
 use crate::graph::report::{CriticalPath, GraphReport, LineSource};
 use crate::lane::Lane;
 use crate::local::LocalSpawner;
@@ -140,18 +140,18 @@ impl WorkerReady {
         self.best[lane.index()].load(Relaxed)
     }
 
-    fn push(&self, queue: &mut ReadySets, key: ReadyKey) {
-        queue.push(key);
-        let best = &self.best[key.lane().index()];
-        if key.position() < best.load(Relaxed) {
-            best.store(key.position(), Relaxed);
+    fn push(&self, queue: &mut ReadySets, lane: Lane, slot: Slot) {
+        queue.push(lane, slot);
+        let best = &self.best[lane.index()];
+        if slot < best.load(Relaxed) {
+            best.store(slot, Relaxed);
         }
     }
 
-    fn pop(&self, queue: &mut ReadySets, lane: Lane, order: &ReadyOrder) -> Option<NodeId> {
-        let (node, next) = queue.pop(lane, order)?;
+    fn pop(&self, queue: &mut ReadySets, lane: Lane) -> Option<Slot> {
+        let (slot, next) = queue.pop(lane)?;
         self.best[lane.index()].store(next.unwrap_or(EMPTY), Relaxed);
-        Some(node)
+        Some(slot)
     }
 }
 
@@ -166,7 +166,6 @@ struct Done {
 pub(super) struct GraphRun<S> {
     record: Arc<RunRecord>,
     critical: CriticalPath,
-    order: ReadyOrder,
     workers: usize,
     spawner: S,
     clock: SharedClock,
@@ -195,7 +194,6 @@ impl<S> GraphRun<S> {
     ) -> Arc<Self> {
         Arc::new(GraphRun {
             critical,
-            order,
             workers,
             spawner,
             origin: clock.now(),
@@ -212,6 +210,7 @@ impl<S> GraphRun<S> {
             done: Mutex::new(Done::default()),
             record: Arc::new(RunRecord {
                 dag,
+                order,
                 table,
                 failures: Mutex::new(Vec::new()),
             }),
@@ -252,7 +251,7 @@ impl<S> GraphRun<S> {
             return;
         }
         let record = &self.record;
-        let policy = self.order.policy();
+        let policy = record.order.policy();
         let report = if abandoned {
             let lines = record.lines();
             GraphReport::with_critical_path(
@@ -305,17 +304,13 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let mut per_lane = [0; Lane::COUNT];
         // Roots are dealt round-robin over the workers' queues, so every worker starts on
         // nodes of its own.
-        let roots = self
-            .record
-            .dag
-            .nodes()
-            .filter(|&v| self.record.dag.pending(v) == 0);
-        for (i, node) in roots.enumerate() {
-            self.record.table.set_ready(node, now);
-            let key = self.order.key(node);
-            per_lane[key.lane().index()] += 1;
+        let table = &self.record.table;
+        for (i, &slot) in table.roots().iter().enumerate() {
+            table.set_ready(slot, now);
+            let lane = table.lane(slot);
+            per_lane[lane.index()] += 1;
             let ready = &self.ready[i % self.ready.len()];
-            ready.push(&mut ready.queue.lock(), key);
+            ready.push(&mut ready.queue.lock(), lane, slot);
         }
         for lane in Lane::ALL {
             self.add_searchers(lane, per_lane[lane.index()]);
@@ -330,49 +325,50 @@ impl<S: SearcherSpawner> GraphRun<S> {
     /// either is returned for the caller to run next.
     fn release(
         self: &Arc<Self>,
-        successors: &[NodeId],
+        successors: &[Slot],
         now: u64,
         take: Option<Lane>,
         worker: usize,
     ) -> Option<Released> {
         let own = &self.ready[worker];
-        let mut direct: Option<(ReadyKey, u64)> = None;
+        let mut direct: Option<(Slot, u64)> = None;
         let mut queue: Option<MutexGuard<'_, ReadySets>> = None;
         let mut queued = [0; Lane::COUNT];
         let table = &self.record.table;
-        for &node in successors {
-            let Some(ready) = table.retire_edge(node, now) else {
+        for &slot in successors {
+            let Some(ready) = table.retire_edge(slot, now) else {
                 continue;
             };
-            let (mut key, mut ready) = (self.order.key(node), ready);
-            if take == Some(key.lane()) {
-                let bar = direct.map_or_else(|| own.best(key.lane()), |(key, _)| key.position());
-                if key.position() < bar {
-                    match direct.replace((key, ready)) {
-                        Some(displaced) => (key, ready) = displaced,
+            let (mut slot, mut ready, lane) = (slot, ready, table.lane(slot));
+            if take == Some(lane) {
+                // A lower slot ranks higher.
+                let bar = direct.map_or_else(|| own.best(lane), |(slot, _)| slot);
+                if slot < bar {
+                    match direct.replace((slot, ready)) {
+                        Some(displaced) => (slot, ready) = displaced,
                         None => continue,
                     }
                 }
             }
             // A node run next carries its ready time; one queued leaves it in its record.
-            table.set_ready(key.node(), ready);
-            queued[key.lane().index()] += 1;
-            own.push(queue.get_or_insert_with(|| own.queue.lock()), key);
+            table.set_ready(slot, ready);
+            queued[lane.index()] += 1;
+            own.push(queue.get_or_insert_with(|| own.queue.lock()), lane, slot);
         }
         // A node starts no earlier than it was ready: another predecessor may have read the
         // clock after `now` and retired its edge first.
-        let mut next = direct.map(|(key, ready)| Released {
-            node: key.node(),
+        let mut next = direct.map(|(slot, ready)| Released {
+            slot,
             ready,
             start: ready,
         });
         if let (Some(lane), None, Some(queue)) = (take, next, queue.as_mut())
             && queued[lane.index()] > 0
         {
-            next = own.pop(queue, lane, &self.order).map(|node| {
-                let ready = table.ready(node);
+            next = own.pop(queue, lane).map(|slot| {
+                let ready = table.ready(slot);
                 Released {
-                    node,
+                    slot,
                     ready,
                     start: ready.max(now),
                 }
@@ -431,12 +427,12 @@ impl<S: SearcherSpawner> GraphRun<S> {
     /// The best ready node of `lane` for a searcher on `worker`: from its own queue, or else
     /// from the peer queue whose best ranks highest. `None` when nothing is queued (that the
     /// searcher could see).
-    fn take_ready(&self, lane: Lane, worker: usize) -> Option<NodeId> {
+    fn take_ready(&self, lane: Lane, worker: usize) -> Option<Slot> {
         let own = &self.ready[worker];
         if own.best(lane) != EMPTY
-            && let Some(node) = own.pop(&mut own.queue.lock(), lane, &self.order)
+            && let Some(slot) = own.pop(&mut own.queue.lock(), lane)
         {
-            return Some(node);
+            return Some(slot);
         }
         for _ in 0..RETAKE_ATTEMPTS {
             let victim = self
@@ -447,8 +443,8 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 .filter(|&(_, best)| best != EMPTY)
                 .min_by_key(|&(_, best)| best)?;
             let victim = &self.ready[victim.0];
-            if let Some(node) = victim.pop(&mut victim.queue.lock(), lane, &self.order) {
-                return Some(node);
+            if let Some(slot) = victim.pop(&mut victim.queue.lock(), lane) {
+                return Some(slot);
             }
             // Taken meanwhile: look again.
             std::hint::spin_loop();
@@ -456,17 +452,18 @@ impl<S: SearcherSpawner> GraphRun<S> {
         None
     }
 
-    /// Starts `node` on `worker` at `now`: takes its work and releases the nodes that waited
+    /// Starts a released node on `worker`: takes its work and releases the nodes that waited
     /// only for this start.
     fn start(self: &Arc<Self>, next: Released, worker: usize) -> Running {
-        let Released { node, ready, start } = next;
-        let work = self.record.table.take_work(node);
-        let successors = self.record.dag.successors_after_start(node);
+        let Released { slot, ready, start } = next;
+        let table = &self.record.table;
+        let work = table.take_work(slot);
+        let successors = table.successors_after_start(slot);
         if !successors.is_empty() {
             self.release(successors, start, None, worker);
         }
         Running {
-            node,
+            slot,
             work,
             worker,
             ready,
@@ -474,31 +471,28 @@ impl<S: SearcherSpawner> GraphRun<S> {
         }
     }
 
-    /// Records the end at `now` of `node`, which ran as `ran` says, and releases its successors
-    /// (see [`release`](Self::release) for `take` and `worker`). Returns how many nodes ended
-    /// (more than one when a failure skipped dependents) and the node to run next, if any.
+    /// Records the end at `now` of the node in `slot`, which ran as `ran` says, and releases its
+    /// successors (see [`release`](Self::release) for `take` and `worker`). Returns how many
+    /// nodes ended (more than one when a failure skipped dependents) and the node to run next.
     fn finish(
         self: &Arc<Self>,
-        (node, ran): (NodeId, Ran),
+        (slot, ran): (Slot, Ran),
         result: Result<(), String>,
         now: u64,
         take: Option<Lane>,
         worker: usize,
     ) -> (usize, Option<Released>) {
-        self.record.table.end(node, ran, now, result.is_ok());
+        let table = &self.record.table;
+        table.end(slot, ran, now, result.is_ok());
         match result {
             Ok(()) => {
-                let next = self.release(
-                    self.record.dag.successors_after_finish(node),
-                    now,
-                    take,
-                    worker,
-                );
-                (1, next)
+                let successors = table.successors_after_finish(slot);
+                (1, self.release(successors, now, take, worker))
             }
             Err(message) => {
+                let node = self.record.order.node_at(slot);
                 self.record.failures.lock().push((node, message));
-                (1 + self.skip_dependents(node), None)
+                (1 + self.skip_dependents(slot), None)
             }
         }
     }
@@ -506,16 +500,17 @@ impl<S: SearcherSpawner> GraphRun<S> {
     /// Marks every node that can no longer start because `failed` did not finish; returns how
     /// many it marked. A node is marked once even if several of its predecessors fail, and a
     /// marked node was never released: a failed or skipped predecessor never retires its edge.
-    fn skip_dependents(&self, failed: NodeId) -> usize {
-        let mut stack: Vec<NodeId> = self.record.dag.successors_after_finish(failed).to_vec();
+    fn skip_dependents(&self, failed: Slot) -> usize {
+        let (table, cause) = (&self.record.table, self.record.order.node_at(failed));
+        let mut stack = table.successors_after_finish(failed).to_vec();
         let mut skipped = 0;
-        while let Some(node) = stack.pop() {
-            if !self.record.table.skip(node, failed) {
+        while let Some(slot) = stack.pop() {
+            if !table.skip(slot, cause) {
                 continue;
             }
             skipped += 1;
-            stack.extend_from_slice(self.record.dag.successors_after_finish(node));
-            stack.extend_from_slice(self.record.dag.successors_after_start(node));
+            stack.extend_from_slice(table.successors_after_finish(slot));
+            stack.extend_from_slice(table.successors_after_start(slot));
         }
         skipped
     }
@@ -539,14 +534,14 @@ impl<S: SearcherSpawner> GraphRun<S> {
 /// A released node a searcher is about to start, with its ready time and the time it starts.
 #[derive(Clone, Copy)]
 struct Released {
-    node: NodeId,
+    slot: Slot,
     ready: u64,
     start: u64,
 }
 
 /// A node a searcher has started.
 struct Running {
-    node: NodeId,
+    slot: Slot,
     work: NodeWork,
     /// The worker it started on (a searcher whose node yielded may go on on another worker).
     worker: usize,
@@ -595,10 +590,10 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             let running = match current.take() {
                 Some(running) => running,
                 None => match run.take_ready(lane, worker) {
-                    Some(node) => {
-                        let ready = run.record.table.ready(node);
+                    Some(slot) => {
+                        let ready = run.record.table.ready(slot);
                         let start = run.now();
-                        run.start(Released { node, ready, start }, worker)
+                        run.start(Released { slot, ready, start }, worker)
                     }
                     None if run.leave_searching(lane) => {
                         // A node appeared meanwhile: count back in and go on.
@@ -612,7 +607,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 },
             };
             let Running {
-                node,
+                slot,
                 work,
                 worker: started_on,
                 ready,
@@ -627,7 +622,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     // step, so that queued nodes of the lane get a searcher of their own: the
                     // node may be waiting (by polling or by a waker) for one of them.
                     *current = Some(Running {
-                        node,
+                        slot,
                         work,
                         worker: started_on,
                         ready,
@@ -663,7 +658,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 ready,
                 start,
             };
-            let (count, next) = run.finish((node, ran), result, now, take, worker);
+            let (count, next) = run.finish((slot, ran), result, now, take, worker);
             finished += count;
             match next {
                 Some(next) => *current = Some(run.start(next, worker)),

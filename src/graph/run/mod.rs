@@ -125,10 +125,11 @@ impl Graph {
     /// node, a duplicate name, a negative or non-finite cost.
     pub fn build(self) -> Result<RunnableGraph, GraphError> {
         let dag = self.spec.build()?;
+        let rank_order = ReadyOrder::new(&dag, Policy::Rank, 1)?;
         Ok(RunnableGraph {
-            rank_order: ReadyOrder::new(&dag, Policy::Rank, 1)?,
+            table: NodeTable::new(&dag, &rank_order, self.work),
+            rank_order,
             critical: CriticalPath::of(&dag),
-            table: NodeTable::new(&dag, self.work),
             dag,
         })
     }
@@ -137,7 +138,8 @@ impl Graph {
 /// A validated [`Graph`], ready to simulate or run.
 pub struct RunnableGraph {
     dag: Dag,
-    /// What a run needs per node, made here so that a run starts without per-node work.
+    /// What a run needs per node, made here (in `rank_order`) so that a run starts without
+    /// per-node work.
     table: NodeTable,
     rank_order: ReadyOrder,
     critical: CriticalPath,
@@ -263,15 +265,21 @@ impl RunnableGraph {
         spawner: S,
         clock: SharedClock,
     ) -> Arc<GraphRun<S>> {
-        let order = match policy {
-            Policy::Rank => self.rank_order,
-            other => ReadyOrder::new(&self.dag, other, workers)
-                .expect("an executor has at least one worker"),
+        let (order, table) = match policy {
+            Policy::Rank => (self.rank_order, self.table),
+            other => {
+                // The table is laid out in rank order; another order lays it out again.
+                let order = ReadyOrder::new(&self.dag, other, workers)
+                    .expect("an executor has at least one worker");
+                let work = self.table.into_work(&self.rank_order);
+                let table = NodeTable::new(&self.dag, &order, work);
+                (order, table)
+            }
         };
         let run = GraphRun::new(
             self.dag,
             self.critical,
-            self.table,
+            table,
             order,
             workers,
             spawner,

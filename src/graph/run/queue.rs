@@ -7,8 +7,6 @@
 //! nodes at once (rank order is breadth first on a tree); a binary heap would pay a cache miss
 //! per level of the heap on each pop, where this pays about `log64(nodes)` word reads.
 
-use crate::graph::dag::NodeId;
-use crate::graph::order::{ReadyKey, ReadyOrder};
 use crate::lane::Lane;
 
 /// A set of positions below a bound, with the smallest found in a few word reads.
@@ -85,19 +83,19 @@ impl ReadySets {
         }
     }
 
-    pub(super) fn push(&mut self, key: ReadyKey) {
+    pub(super) fn push(&mut self, lane: Lane, position: u32) {
         let bound = self.bound;
-        self.lanes[key.lane().index()]
+        self.lanes[lane.index()]
             .get_or_insert_with(|| PositionSet::new(bound))
-            .insert(key.position());
+            .insert(position);
     }
 
-    /// Takes the best node of `lane`; returns it and the position of the lane's next best.
-    pub(super) fn pop(&mut self, lane: Lane, order: &ReadyOrder) -> Option<(NodeId, Option<u32>)> {
+    /// Takes the best node of `lane`; returns its position and that of the lane's next best.
+    pub(super) fn pop(&mut self, lane: Lane) -> Option<(u32, Option<u32>)> {
         let set = self.lanes[lane.index()].as_mut()?;
         let position = set.first()?;
         set.remove(position);
-        Some((order.node_at(position), set.first()))
+        Some((position, set.first()))
     }
 }
 

@@ -1,10 +1,20 @@
-//! A graph's per-node run state: release counters, the nodes' work, and what a run records of
-//! each node. It is made when the graph is built, so a run starts without allocating or
-//! touching memory per node, and it is laid out for the release path: the counters that
-//! every release touches are dense, apart from the records a node writes once.
+//! A graph's per-node run state: release counters, successor lists, the nodes' work, and what
+//! a run records of each node. It is made when the graph is built, so a run starts without
+//! allocating or touching memory per node, and it is laid out for the release path.
+//!
+//! # Slots
+//!
+//! Everything here is indexed by a node's *slot*: its position in the run's ready order, not
+//! its submission index. Nodes that become ready together and run one after another (a level
+//! of a tree, a diagonal of a wavefront under [`Policy::Rank`](crate::graph::Policy::Rank))
+//! then sit side by side in every array, so a run walks its memory forwards, as it would for
+//! a chain. In submission order the same walk jumps a row (or a level) per node: on a
+//! 1024 x 1024 wavefront that cost more than twice as much per node as the release itself.
 
 use crate::graph::dag::{Dag, NodeId};
+use crate::graph::order::ReadyOrder;
 use crate::graph::report::{LineSource, NodeReport, NodeStatus};
+use crate::lane::Lane;
 use crate::sync::Mutex;
 use crate::sync::atomic::{
     AtomicU64,
@@ -71,7 +81,43 @@ pub(super) struct Ran {
     pub(super) start: u64,
 }
 
-/// Per-node state for one run of a graph.
+/// A node's position in the run's ready order, which indexes its state (see the module docs).
+pub(super) type Slot = u32;
+
+/// Successor lists by slot, of slots.
+struct SlotLists {
+    offsets: Box<[u32]>,
+    targets: Box<[Slot]>,
+}
+
+impl SlotLists {
+    fn new<'d>(
+        dag: &'d Dag,
+        order: &ReadyOrder,
+        successors: impl Fn(&'d Dag, NodeId) -> &'d [NodeId],
+    ) -> Self {
+        let slots = order.positions();
+        let mut offsets = Vec::with_capacity(dag.len() + 1);
+        let mut targets = Vec::new();
+        offsets.push(0);
+        for slot in 0..dag.len() as Slot {
+            let node = order.node_at(slot);
+            targets.extend(successors(dag, node).iter().map(|s| slots[s.index()]));
+            offsets.push(targets.len() as u32);
+        }
+        Self {
+            offsets: offsets.into(),
+            targets: targets.into(),
+        }
+    }
+
+    fn of(&self, slot: Slot) -> &[Slot] {
+        let slot = slot as usize;
+        &self.targets[self.offsets[slot] as usize..self.offsets[slot + 1] as usize]
+    }
+}
+
+/// Per-node state for one run of a graph, by slot.
 pub(super) struct NodeTable {
     /// Predecessor events (finishes and starts) each node still waits for: [`SOLE`], a packed
     /// count and time (see [`COUNT_BITS`]), or [`WIDE`].
@@ -79,13 +125,21 @@ pub(super) struct NodeTable {
     records: Box<[NodeRecord]>,
     /// Taken by whoever starts the node (once: a node is released once).
     works: Box<[Mutex<Option<NodeWork>>]>,
+    lanes: Box<[Lane]>,
+    /// Successors that wait for the node to finish, and those that wait for it to start.
+    after_finish: SlotLists,
+    after_start: SlotLists,
+    /// Nodes that wait for nothing.
+    roots: Box<[Slot]>,
 }
 
 impl NodeTable {
-    pub(super) fn new(dag: &Dag, work: Vec<NodeWork>) -> Self {
+    /// The state of a run of `dag` in `order`, with `work` given by submission index.
+    pub(super) fn new(dag: &Dag, order: &ReadyOrder, work: Vec<NodeWork>) -> Self {
         debug_assert_eq!(work.len(), dag.len());
-        let pending = dag
-            .nodes()
+        let mut work: Vec<Option<NodeWork>> = work.into_iter().map(Some).collect();
+        let nodes = || (0..dag.len() as Slot).map(|slot| order.node_at(slot));
+        let pending = nodes()
             .map(|node| match u64::from(dag.pending(node)) {
                 1 => AtomicU64::new(SOLE),
                 count if count > COUNT_MASK => AtomicU64::new(WIDE | count),
@@ -94,15 +148,51 @@ impl NodeTable {
             .collect();
         Self {
             pending,
-            records: dag.nodes().map(|_| NodeRecord::default()).collect(),
-            works: work.into_iter().map(|w| Mutex::new(Some(w))).collect(),
+            records: nodes().map(|_| NodeRecord::default()).collect(),
+            works: nodes()
+                .map(|node| Mutex::new(work[node.index()].take()))
+                .collect(),
+            lanes: nodes().map(|node| dag.lane(node)).collect(),
+            after_finish: SlotLists::new(dag, order, Dag::successors_after_finish),
+            after_start: SlotLists::new(dag, order, Dag::successors_after_start),
+            roots: (0..dag.len() as Slot)
+                .filter(|&slot| dag.pending(order.node_at(slot)) == 0)
+                .collect(),
         }
+    }
+
+    /// The work of every node that has not started, by submission index (for a run in another
+    /// order than the one this table was made for, `order`).
+    pub(super) fn into_work(self, order: &ReadyOrder) -> Vec<NodeWork> {
+        let mut work: Vec<Option<NodeWork>> = (0..self.works.len()).map(|_| None).collect();
+        for (slot, cell) in self.works.into_vec().into_iter().enumerate() {
+            work[order.node_at(slot as Slot).index()] = cell.into_inner();
+        }
+        work.into_iter()
+            .map(|work| work.expect("a table that never ran has every node's work"))
+            .collect()
+    }
+
+    pub(super) fn lane(&self, slot: Slot) -> Lane {
+        self.lanes[slot as usize]
+    }
+
+    pub(super) fn roots(&self) -> &[Slot] {
+        &self.roots
+    }
+
+    pub(super) fn successors_after_finish(&self, slot: Slot) -> &[Slot] {
+        self.after_finish.of(slot)
+    }
+
+    pub(super) fn successors_after_start(&self, slot: Slot) -> &[Slot] {
+        self.after_start.of(slot)
     }
 
     /// Records when a node that is about to be queued became ready. (A node run at once by
     /// the thread that released it carries its ready time to [`end`](Self::end) instead.)
-    pub(super) fn set_ready(&self, node: NodeId, ready: u64) {
-        self.records[node.index()].ready.store(ready, Relaxed);
+    pub(super) fn set_ready(&self, slot: Slot, ready: u64) {
+        self.records[slot as usize].ready.store(ready, Relaxed);
     }
 
     /// Retires one predecessor event of `node`, which happened at `now`. Returns the node's
@@ -110,13 +200,13 @@ impl NodeTable {
     /// caller does, the one that retires the last event, and it sees every other predecessor's
     /// writes (the `AcqRel` read-modify-writes of one counter form a release sequence).
     #[inline]
-    pub(super) fn retire_edge(&self, node: NodeId, now: u64) -> Option<u64> {
-        let pending = &self.pending[node.index()];
+    pub(super) fn retire_edge(&self, slot: Slot, now: u64) -> Option<u64> {
+        let pending = &self.pending[slot as usize];
         let mut current = pending.load(Relaxed);
         if current == SOLE {
             return Some(now);
         }
-        let record = &self.records[node.index()];
+        let record = &self.records[slot as usize];
         if current & WIDE != 0 {
             // Raised before the edge is retired, so the counter carries it to the releaser.
             record.ready.fetch_max(now, Relaxed);
@@ -143,13 +233,13 @@ impl NodeTable {
     }
 
     /// The time a queued node was released at (see [`set_ready`](Self::set_ready)).
-    pub(super) fn ready(&self, node: NodeId) -> u64 {
-        self.records[node.index()].ready.load(Relaxed)
+    pub(super) fn ready(&self, slot: Slot) -> u64 {
+        self.records[slot as usize].ready.load(Relaxed)
     }
 
     /// Hands out the work of a node that starts.
-    pub(super) fn take_work(&self, node: NodeId) -> NodeWork {
-        self.works[node.index()]
+    pub(super) fn take_work(&self, slot: Slot) -> NodeWork {
+        self.works[slot as usize]
             .lock()
             .take()
             .expect("a node starts once")
@@ -158,8 +248,8 @@ impl NodeTable {
     /// Records that `node` ended at `now`, done or failed, after it ran as `ran` says. The
     /// whole record is written here, when the node's line is complete: a run abandoned while
     /// the node ran reports it not run.
-    pub(super) fn end(&self, node: NodeId, ran: Ran, now: u64, ok: bool) {
-        let record = &self.records[node.index()];
+    pub(super) fn end(&self, slot: Slot, ran: Ran, now: u64, ok: bool) {
+        let record = &self.records[slot as usize];
         record.ready.store(ran.ready, Relaxed);
         record.start.store(ran.start, Relaxed);
         record.end.store(now, Relaxed);
@@ -170,8 +260,8 @@ impl NodeTable {
 
     /// Marks `node` skipped because `cause` failed; false if it was already marked. A node
     /// reached here was never released (see `skip_dependents`), so only a skip changes it.
-    pub(super) fn skip(&self, node: NodeId, cause: NodeId) -> bool {
-        self.records[node.index()]
+    pub(super) fn skip(&self, slot: Slot, cause: NodeId) -> bool {
+        self.records[slot as usize]
             .outcome
             .compare_exchange(
                 outcome(NOT_RUN, 0),
@@ -183,8 +273,8 @@ impl NodeTable {
     }
 
     /// The node's status and the worker that ran it (or the node that caused its skip).
-    fn outcome(&self, node: usize) -> (u32, u32) {
-        let outcome = self.records[node].outcome.load(Relaxed);
+    fn outcome(&self, slot: Slot) -> (u32, u32) {
+        let outcome = self.records[slot as usize].outcome.load(Relaxed);
         ((outcome >> 32) as u32, outcome as u32)
     }
 }
@@ -192,6 +282,8 @@ impl NodeTable {
 /// What a run records of its nodes; shared with the report, which builds its lines from it.
 pub(super) struct RunRecord {
     pub(super) dag: Dag,
+    /// The run's ready order, which maps nodes to slots.
+    pub(super) order: ReadyOrder,
     pub(super) table: NodeTable,
     pub(super) failures: Mutex<Vec<(NodeId, String)>>,
 }
@@ -204,10 +296,11 @@ impl LineSource for RunRecord {
         let mut failed = failed.into_iter().peekable();
         let dag = &self.dag;
         dag.nodes()
-            .zip(self.table.records.iter())
-            .map(|(node, record)| {
+            .zip(self.order.positions())
+            .map(|(node, &slot)| {
                 let mut line = NodeReport::not_run(dag.names[node.index()].clone(), dag.lane(node));
-                let (status, detail) = self.table.outcome(node.index());
+                let record = &self.table.records[slot as usize];
+                let (status, detail) = self.table.outcome(slot);
                 let status = match status {
                     DONE => NodeStatus::Done,
                     FAILED => {
@@ -233,14 +326,13 @@ impl LineSource for RunRecord {
 
 #[cfg(test)]
 mod tests {
-    use super::NodeTable;
-    use crate::graph::GraphBuilder;
-    use crate::graph::dag::Dag;
+    use super::{NodeTable, Slot};
     use crate::graph::run::work::{Call, NodeWork};
+    use crate::graph::{GraphBuilder, Policy, ReadyOrder};
 
     /// `a` and `b` before `child`, `child` before `last`; `wide` after `child` and `others`
-    /// more nodes.
-    fn fan_in(others: usize) -> (Dag, NodeTable) {
+    /// more nodes. Returns the table (in rank order) and the slot of each named node.
+    fn fan_in(others: usize) -> (NodeTable, impl Fn(&str) -> Slot) {
         let mut graph = GraphBuilder::new();
         graph.node("a");
         graph.node("b");
@@ -259,20 +351,39 @@ mod tests {
             .nodes()
             .map(|_| Box::new(Call(|| ())) as NodeWork)
             .collect();
-        let table = NodeTable::new(&dag, work);
-        (dag, table)
+        let order = ReadyOrder::new(&dag, Policy::Rank, 1).unwrap();
+        let table = NodeTable::new(&dag, &order, work);
+        (table, move |name| {
+            order.key(dag.find(name).unwrap()).position()
+        })
     }
 
     #[cfg(not(taskyard_loom))]
     #[test]
     fn release_waits_for_every_predecessor_and_takes_the_latest() {
-        let (dag, table) = fan_in(0);
-        let [child, last] = ["child", "last"].map(|name| dag.find(name).unwrap());
+        let (table, slot) = fan_in(0);
+        let [child, last] = ["child", "last"].map(&slot);
         // `b` retires its edge first although it ended later: the child is ready at `b`'s end.
         assert_eq!(table.retire_edge(child, 9), None);
         assert_eq!(table.retire_edge(child, 4), Some(9));
         // A node with one predecessor is released by it, without counting.
         assert_eq!(table.retire_edge(last, 12), Some(12));
+    }
+
+    /// Slots follow the ready order, and successor lists are given in slots.
+    #[cfg(not(taskyard_loom))]
+    #[test]
+    fn slots_follow_the_ready_order() {
+        let (table, slot) = fan_in(2);
+        let [a, b, child, last, wide] = ["a", "b", "child", "last", "wide"].map(&slot);
+        // `other0` and `other1` rank below `a` and `b`, which have two descendants each.
+        assert_eq!(table.roots(), [a, b, slot("other0"), slot("other1")]);
+        assert!(a < child && child < last && child < wide);
+        assert_eq!(table.successors_after_finish(a), [child]);
+        let mut after_child = table.successors_after_finish(child).to_vec();
+        after_child.sort_unstable();
+        assert_eq!(after_child, [last, wide]);
+        assert!(table.successors_after_start(a).is_empty());
     }
 
     /// Times past what the packed counter holds, before and after the latest.
@@ -282,8 +393,8 @@ mod tests {
         let late = super::TIME_MAX + 5;
         for (first, second, ready) in [(late, 7, late), (7, late, late), (late + 3, late, late + 3)]
         {
-            let (dag, table) = fan_in(0);
-            let child = dag.find("child").unwrap();
+            let (table, slot) = fan_in(0);
+            let child = slot("child");
             assert_eq!(table.retire_edge(child, first), None);
             assert_eq!(table.retire_edge(child, second), Some(ready));
         }
@@ -294,9 +405,8 @@ mod tests {
     #[test]
     fn release_of_a_node_with_very_many_predecessors() {
         let others = super::COUNT_MASK as usize;
-        let (dag, table) = fan_in(others);
-        let wide = dag.find("wide").unwrap();
-        assert_eq!(dag.pending(wide) as usize, others + 1);
+        let (table, slot) = fan_in(others);
+        let wide = slot("wide");
         for time in 0..others as u64 {
             assert_eq!(table.retire_edge(wide, 1_000 - time % 1_000), None);
         }
@@ -311,8 +421,8 @@ mod tests {
         use crate::sync::{Arc, thread};
 
         loom::model(|| {
-            let (dag, table) = fan_in(0);
-            let child = dag.find("child").unwrap();
+            let (table, slot) = fan_in(0);
+            let child = slot("child");
             let table = Arc::new(table);
             let other = {
                 let table = table.clone();
