@@ -33,8 +33,9 @@
 //! `Done` and starts after each predecessor's end. The taskyard check run also prints what the
 //! run cost the runtime (steps, spawned searchers, steals, parks per node, nodes per worker) and
 //! how long the report's per-node lines take to build when first read (outside the timed
-//! region, like the report's drop). [`Graph::build`] computes the [`Policy::Rank`] order, so it
-//! is in `taskyard_build`, not in the timed run.
+//! region, like the report's drop). [`Graph::build`] computes the [`Policy::Rank`] order and
+//! allocates the run's per-node state (as the peers' counters are allocated once, outside their
+//! timing), so both are in `taskyard_build`, not in the timed run.
 //!
 //! Sizes are divided by `TASKYARD_BENCH_SCALE` (the tree loses `log2` of it in depth, the
 //! wavefront's side its square root). Every iteration is long, so samples are flat, 10 of them,
@@ -348,8 +349,8 @@ where
     graph
 }
 
-/// The timed graph: closures without captures, the smallest body `Graph::node` takes (it still
-/// boxes each one: `Once(Option<F>)` is one byte, so every body is a heap allocation).
+/// The timed graph: closures without captures, the smallest body `Graph::node` takes (a
+/// zero-sized closure is boxed without an allocation).
 fn quiet_graph(g: &Adjacency) -> Graph {
     taskyard_graph(g, |_| {
         || {
