@@ -6,7 +6,9 @@
 //! A run does not spawn a runtime task per node. It keeps, per lane, a few *searchers*: runtime
 //! tasks (on that lane) that each loop taking the best ready node of their lane and running it.
 //! A searcher first looks in its own worker's ready queue, then in the peer queue whose best
-//! node ranks highest, so whoever takes a node, owner or thief, takes in rank order.
+//! node ranks highest, so whoever takes a node, owner or thief, takes in rank order. From a
+//! wide front a thief takes a share of the victim's next best nodes along (see
+//! [`STEAL_BATCH`]), so each worker goes on in a band of consecutive slots of its own.
 //!
 //! When a node finishes, the searcher that ran it releases its successors. If the best released
 //! node of the searcher's lane beats everything in the worker's own queue, the searcher runs it
@@ -76,6 +78,15 @@ use crate::time::SharedClock;
 /// its worker back often enough for lane shares and other tasks.
 pub(super) const CONTINUATION_BUDGET: Duration = Duration::from_micros(50);
 pub(super) const CONTINUATION_NODES: u32 = 256;
+
+/// At most how many nodes a thief takes along with the one it runs, and how many the victim
+/// must hold for it to take any (see `take_ready`).
+const STEAL_BATCH: usize = 128;
+#[cfg(not(taskyard_loom))]
+const STEAL_BATCH_FROM: usize = 64;
+/// Small enough for a loom model's graph to take a batch.
+#[cfg(taskyard_loom)]
+const STEAL_BATCH_FROM: usize = 2;
 
 /// How many times a searcher looks again when a peer took the node it saw first.
 const RETAKE_ATTEMPTS: usize = 64;
@@ -427,7 +438,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
     /// The best ready node of `lane` for a searcher on `worker`: from its own queue, or else
     /// from the peer queue whose best ranks highest. `None` when nothing is queued (that the
     /// searcher could see).
-    fn take_ready(&self, lane: Lane, worker: usize) -> Option<Slot> {
+    fn take_ready(self: &Arc<Self>, lane: Lane, worker: usize) -> Option<Slot> {
         let own = &self.ready[worker];
         if own.best(lane) != EMPTY
             && let Some(slot) = own.pop(&mut own.queue.lock(), lane)
@@ -443,9 +454,40 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 .filter(|&(_, best)| best != EMPTY)
                 .min_by_key(|&(_, best)| best)?;
             let victim = &self.ready[victim.0];
-            if let Some(slot) = victim.pop(&mut victim.queue.lock(), lane) {
+            let mut queue = victim.queue.lock();
+            if let Some(slot) = victim.pop(&mut queue, lane) {
+                // From a wide front, take the next best few along, up to half of what the
+                // victim holds: they sit in consecutive slots, so the thief goes on in a band
+                // of its own and releases their successors to itself, instead of coming back
+                // for one node at a time and trading cache lines with the victim (on a 1024 x
+                // 1024 wavefront, twice the time per node). A narrow front is left alone: there
+                // the victim's next node may be the one the critical path needs.
+                let queued = queue.len(lane);
+                let share = if queued >= STEAL_BATCH_FROM {
+                    (queued / 2).min(STEAL_BATCH)
+                } else {
+                    0
+                };
+                let mut batch = [0; STEAL_BATCH];
+                let mut taken = 0;
+                while taken < share
+                    && let Some(next) = victim.pop(&mut queue, lane)
+                {
+                    batch[taken] = next;
+                    taken += 1;
+                }
+                drop(queue);
+                if taken > 0 {
+                    let mut queue = own.queue.lock();
+                    for &next in &batch[..taken] {
+                        own.push(&mut queue, lane, next);
+                    }
+                    drop(queue);
+                    self.add_searchers(lane, taken);
+                }
                 return Some(slot);
             }
+            drop(queue);
             // Taken meanwhile: look again.
             std::hint::spin_loop();
         }

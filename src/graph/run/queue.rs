@@ -14,6 +14,7 @@ pub(super) struct PositionSet {
     /// `levels[0]` has a bit per position; each next level a bit per word of the one before,
     /// set when that word is not zero. The last level is one word.
     levels: Vec<Vec<u64>>,
+    len: usize,
 }
 
 impl PositionSet {
@@ -25,13 +26,14 @@ impl PositionSet {
             let words = bits.div_ceil(64);
             levels.push(vec![0; words]);
             if words == 1 {
-                return Self { levels };
+                return Self { levels, len: 0 };
             }
             bits = words;
         }
     }
 
     pub(super) fn insert(&mut self, position: u32) {
+        self.len += 1;
         let mut index = position as usize;
         for level in &mut self.levels {
             let word = &mut level[index / 64];
@@ -45,6 +47,7 @@ impl PositionSet {
     }
 
     pub(super) fn remove(&mut self, position: u32) {
+        self.len -= 1;
         let mut index = position as usize;
         for level in &mut self.levels {
             let word = &mut level[index / 64];
@@ -54,6 +57,11 @@ impl PositionSet {
             }
             index /= 64;
         }
+    }
+
+    /// How many positions the set holds (each is inserted once and removed once).
+    pub(super) fn len(&self) -> usize {
+        self.len
     }
 
     pub(super) fn first(&self) -> Option<u32> {
@@ -88,6 +96,13 @@ impl ReadySets {
         self.lanes[lane.index()]
             .get_or_insert_with(|| PositionSet::new(bound))
             .insert(position);
+    }
+
+    /// How many nodes of `lane` are queued.
+    pub(super) fn len(&self, lane: Lane) -> usize {
+        self.lanes[lane.index()]
+            .as_ref()
+            .map_or(0, PositionSet::len)
     }
 
     /// Takes the best node of `lane`; returns its position and that of the lane's next best.
@@ -126,6 +141,7 @@ mod tests {
                     set.insert(position);
                 }
                 assert_eq!(set.first(), model.first().copied(), "bound {bound}");
+                assert_eq!(set.len(), model.len(), "bound {bound}");
             }
             while let Some(first) = set.first() {
                 assert_eq!(model.pop_first(), Some(first));

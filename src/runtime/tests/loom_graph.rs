@@ -1,7 +1,8 @@
 //! Graph release on the real runtime: concurrent completions of several parents release a
 //! child exactly once, a start-to-start release racing the parent's completion still
 //! releases every node once, and a searcher that ends while another pushes a released node
-//! does not leave that node without a searcher.
+//! does not leave that node without a searcher, and a thief that takes a batch of nodes along
+//! loses and repeats none.
 
 use std::time::Duration;
 
@@ -140,6 +141,33 @@ fn loom_graph_searcher_exit_races_push() {
             .join();
         let log = log.lock().clone();
         for name in ["r1", "r2", "x", "y"] {
+            let runs = log.iter().filter(|&&n| n == name).count();
+            assert_eq!(runs, 1, "{name} ran {runs} times: {log:?}");
+        }
+        assert!(report.nodes().iter().all(|n| n.status().is_done()));
+        let _ = rt.shutdown(Duration::ZERO);
+    });
+}
+
+/// A thief takes a batch along: the root releases four children; its searcher runs the best
+/// and queues three, a searcher on the other worker takes the next best and one more along
+/// into its own queue. Every node still runs exactly once and the run ends.
+#[test]
+fn loom_graph_thief_takes_a_batch() {
+    model(|| {
+        let rt = two_workers();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut graph = Graph::new();
+        counting(&mut graph, "root", &log).cost_ms(1.0);
+        for (name, cost) in [("a", 4.0), ("b", 3.0), ("c", 2.0), ("d", 1.0)] {
+            counting(&mut graph, name, &log).cost_ms(cost).after("root");
+        }
+        let report = rt
+            .run_graph(graph.build().unwrap(), Policy::Rank)
+            .unwrap()
+            .join();
+        let log = log.lock().clone();
+        for name in ["root", "a", "b", "c", "d"] {
             let runs = log.iter().filter(|&&n| n == name).count();
             assert_eq!(runs, 1, "{name} ran {runs} times: {log:?}");
         }
