@@ -37,6 +37,27 @@ fn two_workers() -> Runtime {
         .unwrap()
 }
 
+/// Runs `graph` to its end on `rt`; every one of `names` logged its run exactly once and every
+/// node is done.
+fn run_each_once(
+    rt: Runtime,
+    graph: Graph,
+    log: &Arc<Mutex<Vec<&'static str>>>,
+    names: &[&'static str],
+) {
+    let report = rt
+        .run_graph(graph.build().unwrap(), Policy::Rank)
+        .unwrap()
+        .join();
+    let log = log.lock().clone();
+    for name in names {
+        let runs = log.iter().filter(|&n| n == name).count();
+        assert_eq!(runs, 1, "{name} ran {runs} times: {log:?}");
+    }
+    assert!(report.nodes().iter().all(|n| n.status().is_done()));
+    let _ = rt.shutdown(Duration::ZERO);
+}
+
 #[test]
 fn loom_graph_two_parents_release_child_once() {
     model(|| {
@@ -135,17 +156,7 @@ fn loom_graph_searcher_exit_races_push() {
             })
             .cost_ms(1.0)
             .after("r1");
-        let report = rt
-            .run_graph(graph.build().unwrap(), Policy::Rank)
-            .unwrap()
-            .join();
-        let log = log.lock().clone();
-        for name in ["r1", "r2", "x", "y"] {
-            let runs = log.iter().filter(|&&n| n == name).count();
-            assert_eq!(runs, 1, "{name} ran {runs} times: {log:?}");
-        }
-        assert!(report.nodes().iter().all(|n| n.status().is_done()));
-        let _ = rt.shutdown(Duration::ZERO);
+        run_each_once(rt, graph, &log, &["r1", "r2", "x", "y"]);
     });
 }
 
@@ -162,16 +173,6 @@ fn loom_graph_thief_takes_a_batch() {
         for (name, cost) in [("a", 4.0), ("b", 3.0), ("c", 2.0), ("d", 1.0)] {
             counting(&mut graph, name, &log).cost_ms(cost).after("root");
         }
-        let report = rt
-            .run_graph(graph.build().unwrap(), Policy::Rank)
-            .unwrap()
-            .join();
-        let log = log.lock().clone();
-        for name in ["root", "a", "b", "c", "d"] {
-            let runs = log.iter().filter(|&&n| n == name).count();
-            assert_eq!(runs, 1, "{name} ran {runs} times: {log:?}");
-        }
-        assert!(report.nodes().iter().all(|n| n.status().is_done()));
-        let _ = rt.shutdown(Duration::ZERO);
+        run_each_once(rt, graph, &log, &["root", "a", "b", "c", "d"]);
     });
 }
