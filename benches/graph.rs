@@ -14,6 +14,9 @@
 //! * `taskyard`: [`Graph`] built by name (`n{i}`), validated, then run with [`Policy::Rank`] on a
 //!   2-worker [`Runtime`](taskyard::Runtime) built once per group. Only `run_graph(..).join()` is
 //!   timed; building the graph and dropping its report are not;
+//! * `taskyard_untimed`: the same run with [`RunnableGraph::record_node_times`]`(false)`: no
+//!   clock reading per node, so no per-node times in the report (statuses, workers, makespan
+//!   and busy time remain). The peers record no time either;
 //! * `taskyard_build`: building the [`Graph`] by name and [`Graph::build`] (validation, ranks),
 //!   timed alone;
 //! * `rayon_counters`: a 2-thread rayon pool, one atomic counter per node; a finishing node
@@ -52,7 +55,7 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use taskyard::Runtime;
-use taskyard::graph::{Graph, NodeStatus, Policy};
+use taskyard::graph::{Graph, NodeStatus, Policy, RunnableGraph};
 
 use common::{Countdown, leak, scale_divisor, scaled};
 
@@ -413,6 +416,22 @@ fn check_taskyard(rt: &Runtime, g: &'static Adjacency, shape: &str) {
     );
 }
 
+/// One checked run without node times: every node ran once and reports `Done` on a worker.
+fn check_taskyard_untimed(rt: &Runtime, g: &'static Adjacency) {
+    let graph: RunnableGraph = taskyard_graph(g, |v| move || Checked.run(g, v))
+        .build()
+        .expect("the shape is a valid graph");
+    let report = rt
+        .run_graph(graph.record_node_times(false), Policy::Rank)
+        .expect("runtime is running")
+        .join();
+    g.verify_runs("taskyard_untimed");
+    for (v, node) in report.nodes().iter().enumerate() {
+        assert_eq!(node.status(), NodeStatus::Done, "taskyard_untimed: n{v}");
+        assert!(node.worker().is_some() && node.start().is_none());
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // rayon
 
@@ -540,19 +559,25 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
     {
         let rt = common::taskyard_runtime();
         check_taskyard(&rt, g, shape);
-        group.bench_function(BenchmarkId::new("taskyard", n), |b| {
-            b.iter_custom(|iters| {
-                timed(
-                    iters,
-                    || quiet_graph(g).build().expect("valid graph"),
-                    |graph| {
-                        rt.run_graph(graph, Policy::Rank)
-                            .expect("runtime is running")
-                            .join()
-                    },
-                )
+        check_taskyard_untimed(&rt, g);
+        for (entry, node_times) in [("taskyard", true), ("taskyard_untimed", false)] {
+            group.bench_function(BenchmarkId::new(entry, n), |b| {
+                b.iter_custom(|iters| {
+                    timed(
+                        iters,
+                        || {
+                            let graph = quiet_graph(g).build().expect("valid graph");
+                            graph.record_node_times(node_times)
+                        },
+                        |graph| {
+                            rt.run_graph(graph, Policy::Rank)
+                                .expect("runtime is running")
+                                .join()
+                        },
+                    )
+                });
             });
-        });
+        }
     }
     group.bench_function(BenchmarkId::new("taskyard_build", n), |b| {
         b.iter_custom(|iters| {

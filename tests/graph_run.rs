@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use taskyard::graph::{Graph, GraphReport, NodeStatus, Policy};
-use taskyard::{Lane, LocalExecutor, Runtime};
+use taskyard::{Lane, LocalExecutor, ManualClock, Runtime};
 
 /// A seeded xorshift, so every graph here is reproducible.
 struct Rng(u64);
@@ -596,4 +596,70 @@ fn report_lines_are_the_same_however_often_read() {
             "{name}"
         );
     }
+}
+
+/// Without node times a run reads the clock per step, not per node: statuses, workers and
+/// errors are all there, node times are not, and the makespan and busy time come from the
+/// steps. On one worker with a manual clock only the nodes move, both are exact either way.
+#[test]
+fn untimed_run_reports_statuses_makespan_and_busy_without_node_times() {
+    for policy in [Policy::Rank, Policy::Fifo] {
+        for timed in [true, false] {
+            let clock = ManualClock::new();
+            let ex = LocalExecutor::new().with_clock(clock.clone());
+            let mut graph = Graph::new();
+            for (name, after) in [("a", None), ("b", Some("a")), ("c", Some("b"))] {
+                let clock = clock.clone();
+                let node = graph.node(name, move || clock.advance(Duration::from_millis(2)));
+                if let Some(after) = after {
+                    node.after(after);
+                }
+            }
+            graph.node("fails", || Err::<(), _>("boom")).after("a");
+            graph.node("skipped", || ()).after("fails");
+            let graph = graph.build().unwrap().record_node_times(timed);
+            let report = ex.block_on(ex.run_graph(graph, policy));
+            let case = format!("{policy:?}, timed: {timed}");
+            assert_eq!(report.makespan(), Duration::from_millis(6), "{case}");
+            assert_eq!(report.busy(), [Duration::from_millis(6)], "{case}");
+            for name in ["a", "b", "c"] {
+                let node = report.find(name).unwrap();
+                assert!(node.status().is_done(), "{case}: {node:?}");
+                assert_eq!(node.worker(), Some(0), "{case}: {node:?}");
+                assert_eq!(node.start().is_some(), timed, "{case}: {node:?}");
+                assert_eq!(node.end().is_some(), timed, "{case}: {node:?}");
+            }
+            assert_eq!(report.find("fails").unwrap().error(), Some("boom"));
+            let skipped = report.find("skipped").unwrap().status();
+            assert!(matches!(skipped, NodeStatus::Skipped { .. }), "{case}");
+        }
+    }
+}
+
+/// An untimed run on two workers still runs every node of a wide graph exactly once.
+#[test]
+fn untimed_run_on_two_workers_runs_every_node_once() {
+    const NODES: usize = 4095;
+    let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..NODES).map(|_| AtomicUsize::new(0)).collect());
+    let mut graph = Graph::new();
+    for v in 0..NODES {
+        let runs = runs.clone();
+        let node = graph.node(format!("n{v}"), move || {
+            runs[v].fetch_add(1, SeqCst);
+        });
+        if v > 0 {
+            node.after(format!("n{}", (v - 1) / 2));
+        }
+    }
+    let rt = Runtime::builder().workers(2).build().unwrap();
+    let graph = graph.build().unwrap().record_node_times(false);
+    let report = rt.run_graph(graph, Policy::Rank).unwrap().join();
+    assert!(runs.iter().all(|r| r.load(SeqCst) == 1));
+    assert!(
+        report
+            .nodes()
+            .iter()
+            .all(|n| n.status().is_done() && n.worker().is_some() && n.start().is_none())
+    );
+    assert!(report.makespan() > Duration::ZERO);
 }

@@ -157,6 +157,13 @@ impl NodeReport {
         [self.ready, self.start, self.end] = times;
     }
 
+    /// Records a finished run whose times were not recorded.
+    pub(crate) fn ran_untimed(&mut self, status: NodeStatus, worker: u32) {
+        debug_assert!(worker != u32::MAX);
+        self.status = status;
+        self.worker = worker;
+    }
+
     /// Records a node skipped because `cause` failed.
     pub(crate) fn skipped(&mut self, cause: NodeId) {
         self.status = NodeStatus::Skipped { cause };

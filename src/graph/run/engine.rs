@@ -88,6 +88,10 @@ const STEAL_BATCH_FROM: usize = 64;
 #[cfg(taskyard_loom)]
 const STEAL_BATCH_FROM: usize = 2;
 
+/// Without node times, how many nodes a searcher runs between two readings of the clock (for
+/// its [`CONTINUATION_BUDGET`]).
+const UNTIMED_CLOCK_EVERY: u32 = 16;
+
 /// How many times a searcher looks again when a peer took the node it saw first.
 const RETAKE_ATTEMPTS: usize = 64;
 
@@ -621,7 +625,11 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         if std::mem::take(waiting) {
             run.searching[lane.index()].fetch_add(1, SeqCst);
         }
+        let timed = run.record.table.timed();
         let step_start = run.now();
+        // The latest clock reading: taken after every node when nodes are timed, else after
+        // every `UNTIMED_CLOCK_EVERY` nodes, for the step's budget.
+        let mut clock = step_start;
         let mut ran = 0;
         let mut finished = 0;
         // Time spent on nodes started on this worker, and the latest end, added to the run's
@@ -634,8 +642,17 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 None => match run.take_ready(lane, worker) {
                     Some(slot) => {
                         let ready = run.record.table.ready(slot);
-                        let start = run.now();
-                        run.start(Released { slot, ready, start }, worker)
+                        if timed {
+                            clock = run.now();
+                        }
+                        run.start(
+                            Released {
+                                slot,
+                                ready,
+                                start: clock,
+                            },
+                            worker,
+                        )
                     }
                     None if run.leave_searching(lane) => {
                         // A node appeared meanwhile: count back in and go on.
@@ -681,26 +698,31 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     None => "panicked".to_owned(),
                 }),
             };
+            ran += 1;
+            if timed || ran % UNTIMED_CLOCK_EVERY == 0 {
+                clock = run.now();
+            }
             // This node's end, the ready time of what it releases, and the start of the node
             // run next.
-            let now = run.now();
-            let ran_for = now.saturating_sub(start);
-            if started_on == worker {
-                busy += ran_for;
-            } else {
-                run.busy[started_on].fetch_add(ran_for, Relaxed);
+            let now = clock;
+            if timed {
+                let ran_for = now.saturating_sub(start);
+                if started_on == worker {
+                    busy += ran_for;
+                } else {
+                    run.busy[started_on].fetch_add(ran_for, Relaxed);
+                }
+                latest_end = latest_end.max(now);
             }
-            latest_end = latest_end.max(now);
-            ran += 1;
             let within_budget = ran < CONTINUATION_NODES
                 && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
             let take = within_budget.then_some(lane);
-            let ran = Ran {
+            let how = Ran {
                 worker: started_on,
                 ready,
                 start,
             };
-            let (count, next) = run.finish((slot, ran), result, now, take, worker);
+            let (count, next) = run.finish((slot, how), result, now, take, worker);
             finished += count;
             match next {
                 Some(next) => *current = Some(run.start(next, worker)),
@@ -708,6 +730,12 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 None => {}
             }
         };
+        if !timed {
+            // Without node times, a worker's busy time is the time its searchers' steps took,
+            // and the run's end the latest end of a step.
+            latest_end = run.now();
+            busy = latest_end.saturating_sub(step_start);
+        }
         run.retire(finished, worker, busy, latest_end);
         step
     }

@@ -131,6 +131,8 @@ pub(super) struct NodeTable {
     after_start: SlotLists,
     /// Nodes that wait for nothing.
     roots: Box<[Slot]>,
+    /// Whether runs record each node's times (see `RunnableGraph::record_node_times`).
+    timed: bool,
 }
 
 impl NodeTable {
@@ -158,7 +160,16 @@ impl NodeTable {
             roots: (0..dag.len() as Slot)
                 .filter(|&slot| dag.pending(order.node_at(slot)) == 0)
                 .collect(),
+            timed: true,
         }
+    }
+
+    pub(super) fn timed(&self) -> bool {
+        self.timed
+    }
+
+    pub(super) fn set_timed(&mut self, timed: bool) {
+        self.timed = timed;
     }
 
     /// The work of every node that has not started, by submission index (for a run in another
@@ -250,9 +261,11 @@ impl NodeTable {
     /// the node ran reports it not run.
     pub(super) fn end(&self, slot: Slot, ran: Ran, now: u64, ok: bool) {
         let record = &self.records[slot as usize];
-        record.ready.store(ran.ready, Relaxed);
-        record.start.store(ran.start, Relaxed);
-        record.end.store(now, Relaxed);
+        if self.timed {
+            record.ready.store(ran.ready, Relaxed);
+            record.start.store(ran.start, Relaxed);
+            record.end.store(now, Relaxed);
+        }
         let status = if ok { DONE } else { FAILED };
         let outcome = outcome(status, ran.worker as u32);
         record.outcome.store(outcome, Relaxed);
@@ -316,8 +329,13 @@ impl LineSource for RunRecord {
                     }
                     _ => return line,
                 };
-                let times = [&record.ready, &record.start, &record.end].map(|t| t.load(Relaxed));
-                line.ran_nanos(status, detail, times);
+                if self.table.timed {
+                    let times =
+                        [&record.ready, &record.start, &record.end].map(|t| t.load(Relaxed));
+                    line.ran_nanos(status, detail, times);
+                } else {
+                    line.ran_untimed(status, detail);
+                }
                 line
             })
             .collect()
