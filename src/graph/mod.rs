@@ -12,7 +12,8 @@
 //! | `order.rs` | [`Policy`], [`ReadyOrder`], [`ReadyKey`], [`ReadyQueue`]: which ready node starts first, for simulator and runtime alike |
 //! | `plan.rs` | [`Policy::Planned`]: the best of several orders, found in virtual time |
 //! | `run/mod.rs` | [`Graph`], [`RunnableGraph`], [`GraphHandle`]: running on a [`Runtime`](crate::Runtime) or a [`LocalExecutor`](crate::LocalExecutor) |
-//! | `run/engine.rs` | release counters, node slots, searcher tasks, the no-lost-node protocol |
+//! | `run/engine.rs` | searcher tasks, release, stealing, the no-lost-node protocol |
+//! | `run/table.rs` | a run's per-node state in ready order: release words, records, works |
 //! | `run/queue.rs` | a worker's ready nodes: per lane, a bit set of order positions |
 //! | `run/work.rs` | a node's work behind one box: closure, task or future |
 //! | `simulate.rs` | the virtual-time run on `P` workers |

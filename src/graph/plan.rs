@@ -1,4 +1,4 @@
-//! [`Policy::Planned`](super::Policy::Planned): try several candidate orders in virtual time and
+//! [`Policy::Planned`]: try several candidate orders in virtual time and
 //! keep the one with the shortest makespan.
 //!
 //! List scheduling by rank is good but not optimal: when ranks tie or nearly tie, the choice

@@ -5,7 +5,7 @@
 //!
 //! 1. adds itself to `sleepers` and increments `sleeping` (under the lock, then a `SeqCst` fence);
 //! 2. looks for work once more: the injector and every peer's queues;
-//! 3. parks on its own [`Parker`](crate::park::Parker) if it still found nothing.
+//! 3. parks on its own [`Parker`] if it still found nothing.
 //!
 //! A producer makes its work visible (a queue push), issues a `SeqCst` fence, and reads
 //! `sleeping`. Either the producer sees the sleeper's increment and unparks it, or the sleeper's

@@ -12,7 +12,7 @@
 //!
 //! When a node finishes, the searcher that ran it releases its successors. If the best released
 //! node of the searcher's lane beats everything in the worker's own queue, the searcher runs it
-//! next without queueing it: a chain runs on one worker with no lock and no spawn per node. The
+//! next without queueing it: a chain runs on one worker with no queue and no spawn per node. The
 //! other released nodes go to the worker's queue (one lock for all of them), and a new searcher
 //! is spawned only while a lane has fewer searchers than the runtime has workers: more could
 //! not run at once anyway, so a wide graph costs a handful of spawns, not one per node.
