@@ -338,6 +338,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
     /// returned instead of queued if it beats everything in `worker`'s queue, or else the best
     /// node of the lane is popped from the queue under the lock taken to queue the others;
     /// either is returned for the caller to run next.
+    #[inline]
     fn release(
         self: &Arc<Self>,
         successors: &[Slot],
@@ -346,10 +347,38 @@ impl<S: SearcherSpawner> GraphRun<S> {
         worker: usize,
     ) -> Option<Released> {
         let own = &self.ready[worker];
+        let table = &self.record.table;
+        // A chain's case, without the queueing machinery: the one successor, if this releases
+        // it, runs next. Checking the queue first is sound because only this worker adds to
+        // its queue: a thief can only make its best worse.
+        if let (Some(lane), &[slot]) = (take, successors)
+            && table.lane(slot) == lane
+            && slot < own.best(lane)
+        {
+            return table.retire_edge(slot, now).map(|ready| Released {
+                slot,
+                ready,
+                start: ready,
+            });
+        }
+        self.release_queueing(successors, now, take, worker)
+    }
+
+    /// [`release`](Self::release) past the chain's case: several successors, or one that may
+    /// have to be queued.
+    #[inline(never)]
+    fn release_queueing(
+        self: &Arc<Self>,
+        successors: &[Slot],
+        now: u64,
+        take: Option<Lane>,
+        worker: usize,
+    ) -> Option<Released> {
+        let own = &self.ready[worker];
+        let table = &self.record.table;
         let mut direct: Option<(Slot, u64)> = None;
         let mut queue: Option<MutexGuard<'_, ReadySets>> = None;
         let mut queued = [0; Lane::COUNT];
-        let table = &self.record.table;
         for &slot in successors {
             let Some(ready) = table.retire_edge(slot, now) else {
                 continue;
@@ -506,7 +535,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let work = table.take_work(slot);
         let successors = table.successors_after_start(slot);
         if !successors.is_empty() {
-            self.release(successors, start, None, worker);
+            self.release_queueing(successors, start, None, worker);
         }
         Running {
             slot,
@@ -636,8 +665,11 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         // totals once per step.
         let mut busy = 0;
         let mut latest_end = 0;
+        // The node to run next, kept here rather than in `current` until the step ends (every
+        // `break` below leaves it `None`).
+        let mut next_up = current.take();
         let step = loop {
-            let running = match current.take() {
+            let running = match next_up.take() {
                 Some(running) => running,
                 None => match run.take_ready(lane, worker) {
                     Some(slot) => {
@@ -725,7 +757,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             let (count, next) = run.finish((slot, how), result, now, take, worker);
             finished += count;
             match next {
-                Some(next) => *current = Some(run.start(next, worker)),
+                Some(next) => next_up = Some(run.start(next, worker)),
                 None if !within_budget => break Step::Yield,
                 None => {}
             }
