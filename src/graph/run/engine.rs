@@ -332,42 +332,38 @@ impl<S: SearcherSpawner> GraphRun<S> {
         }
     }
 
+    /// A chain's case, without the queueing machinery of [`release`](Self::release): when
+    /// `slot`, the one successor of a node that ended at `now` on `worker`, is of the searcher's
+    /// `lane` and beats everything queued there, retires its edge and returns what to run next
+    /// (`Some(None)`: nothing was released). `None` when the case does not apply and nothing
+    /// was retired. Checking the queue first is sound because only this worker adds to its
+    /// queue: a thief can only make its best worse.
+    #[inline]
+    fn release_sole(
+        &self,
+        (slot, lane): (Slot, Lane),
+        now: u64,
+        worker: usize,
+    ) -> Option<Option<Released>> {
+        let table = &self.record.table;
+        if table.lane(slot) != lane || slot >= self.ready[worker].best(lane) {
+            return None;
+        }
+        Some(table.retire_edge(slot, now).map(|ready| Released {
+            slot,
+            ready,
+            start: ready,
+        }))
+    }
+
     /// Retires one predecessor event, at `now`, of each of `successors`; those that waited for
     /// no other are released here (exactly once, see [`NodeTable::retire_edge`]), ready at the
     /// latest of their predecessors' events. With `take`, the best released node of that lane is
     /// returned instead of queued if it beats everything in `worker`'s queue, or else the best
     /// node of the lane is popped from the queue under the lock taken to queue the others;
     /// either is returned for the caller to run next.
-    #[inline]
-    fn release(
-        self: &Arc<Self>,
-        successors: &[Slot],
-        now: u64,
-        take: Option<Lane>,
-        worker: usize,
-    ) -> Option<Released> {
-        let own = &self.ready[worker];
-        let table = &self.record.table;
-        // A chain's case, without the queueing machinery: the one successor, if this releases
-        // it, runs next. Checking the queue first is sound because only this worker adds to
-        // its queue: a thief can only make its best worse.
-        if let (Some(lane), &[slot]) = (take, successors)
-            && table.lane(slot) == lane
-            && slot < own.best(lane)
-        {
-            return table.retire_edge(slot, now).map(|ready| Released {
-                slot,
-                ready,
-                start: ready,
-            });
-        }
-        self.release_queueing(successors, now, take, worker)
-    }
-
-    /// [`release`](Self::release) past the chain's case: several successors, or one that may
-    /// have to be queued.
     #[inline(never)]
-    fn release_queueing(
+    fn release(
         self: &Arc<Self>,
         successors: &[Slot],
         now: u64,
@@ -535,7 +531,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let work = table.take_work(slot);
         let successors = table.successors_after_start(slot);
         if !successors.is_empty() {
-            self.release_queueing(successors, start, None, worker);
+            self.release(successors, start, None, worker);
         }
         Running {
             slot,
@@ -562,6 +558,11 @@ impl<S: SearcherSpawner> GraphRun<S> {
         match result {
             Ok(()) => {
                 let successors = table.successors_after_finish(slot);
+                if let (Some(lane), &[only]) = (take, successors)
+                    && let Some(next) = self.release_sole((only, lane), now, worker)
+                {
+                    return (1, next);
+                }
                 (1, self.release(successors, now, take, worker))
             }
             Err(message) => {
