@@ -123,6 +123,33 @@ fn random_graphs_run_every_node_once_after_its_predecessors() {
     }
 }
 
+/// Graphs wide enough (hundreds of ready nodes at once) for thieves to take batches along, on
+/// two workers, with and without node times: every node once, after its predecessors.
+#[test]
+fn wide_random_graphs_with_batched_steals() {
+    let rt = Runtime::builder().workers(2).build().unwrap();
+    for seed in 1..=6 {
+        let timed = seed % 2 == 0;
+        let ticks = Arc::new(Ticks::default());
+        let n = 3000;
+        let (graph, mut edges) = random_graph(seed, n, &ticks);
+        let graph = graph.build().unwrap().record_node_times(timed);
+        let report = rt.run_graph(graph, Policy::Rank).unwrap().join();
+        if !timed {
+            // Start edges are checked on the report's start times, which an untimed run lacks.
+            edges.retain(|&(_, _, start_edge)| !start_edge);
+        }
+        check_edges(&ticks, &report, &edges, n);
+        assert!(report.nodes().iter().all(|node| node.status().is_done()));
+        assert!(
+            report
+                .nodes()
+                .iter()
+                .all(|node| node.start().is_some() == timed)
+        );
+    }
+}
+
 #[test]
 fn random_graphs_on_the_local_executor() {
     let ex = LocalExecutor::new();
