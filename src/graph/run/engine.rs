@@ -765,9 +765,12 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         };
         if !timed {
             // Without node times, a worker's busy time is the time its searchers' steps took,
-            // and the run's end the latest end of a step.
-            latest_end = run.now();
-            busy = latest_end.saturating_sub(step_start);
+            // and the run's end the latest end of a step that ended a node.
+            let step_end = run.now();
+            busy = step_end.saturating_sub(step_start);
+            if finished > 0 {
+                latest_end = step_end;
+            }
         }
         run.retire(finished, worker, busy, latest_end);
         step
