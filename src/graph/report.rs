@@ -225,7 +225,11 @@ impl NodeReport {
         (self.worker != u32::MAX).then_some(self.worker as usize)
     }
 
-    /// When the node was released (all its predecessors finished or started).
+    /// When the node was released (all its predecessors finished or started), since the run's
+    /// start. `None` for a node that did not run, and for every node of a run without node
+    /// times ([`RunnableGraph::record_node_times`](crate::graph::RunnableGraph::record_node_times));
+    /// the same holds for [`start`](Self::start), [`end`](Self::end),
+    /// [`queue_wait`](Self::queue_wait) and [`duration`](Self::duration).
     ///
     /// # Examples
     ///
@@ -468,7 +472,8 @@ impl GraphReport {
         self.nodes().iter().find(|n| &*n.name == name)
     }
 
-    /// Time from the start of the run to the end of the last node.
+    /// Time from the start of the run to the end of the last node (for a run without node
+    /// times, to the end of the runtime step that ended it).
     ///
     /// # Examples
     ///
@@ -605,7 +610,8 @@ impl GraphReport {
         }
     }
 
-    /// Per worker, the time spent running nodes.
+    /// Per worker, the time spent running nodes (for a run without node times, the time its
+    /// runtime steps took, release work between nodes included).
     ///
     /// # Examples
     ///
