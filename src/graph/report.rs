@@ -227,9 +227,10 @@ impl NodeReport {
 
     /// When the node was released (all its predecessors finished or started), since the run's
     /// start. `None` for a node that did not run, and for every node of a run without node
-    /// times ([`RunnableGraph::record_node_times`](crate::graph::RunnableGraph::record_node_times));
-    /// the same holds for [`start`](Self::start), [`end`](Self::end),
-    /// [`queue_wait`](Self::queue_wait) and [`duration`](Self::duration).
+    /// times ([`RunnableGraph::record_node_times`]); the same holds for [`start`](Self::start),
+    /// [`end`](Self::end), [`queue_wait`](Self::queue_wait) and [`duration`](Self::duration).
+    ///
+    /// [`RunnableGraph::record_node_times`]: crate::graph::RunnableGraph::record_node_times
     ///
     /// # Examples
     ///

@@ -37,8 +37,9 @@ const SOLE: u64 = 1 << 63;
 
 /// The `pending` entry of a node with several predecessors packs the count still to retire
 /// (low [`COUNT_BITS`]) with the latest event time retired so far (the next [`TIME_BITS`],
-/// nanoseconds since the run's start; the top two bits are [`SOLE`] and [`WIDE`]), so that one compare-and-swap on one dense word both retires an edge
-/// and keeps the node's ready time: the release of a wide front touches no record.
+/// nanoseconds since the run's start; the top two bits are [`SOLE`] and [`WIDE`]), so that
+/// one compare-and-swap on one dense word both retires an edge and keeps the node's ready
+/// time: the release of a wide front touches no record.
 const COUNT_BITS: u32 = 14;
 const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 const TIME_BITS: u32 = 48;
@@ -58,9 +59,9 @@ const WIDE: u64 = 1 << 62;
 /// whole record when the node ends.
 #[derive(Default)]
 struct NodeRecord {
-    /// Nanoseconds since the run's start. For a node with several predecessors, each raises
-    /// `ready` to its own end (or start) before retiring its edge, so the releaser reads the
-    /// latest of them: a node is never ready before its last predecessor's event.
+    /// Nanoseconds since the run's start. Before the node is released it is a fallback for
+    /// its predecessors' event times ([`WIDE`] nodes, and times past [`TIME_MAX`]): each
+    /// raises it before retiring its edge, so the releaser reads the latest of them.
     ready: AtomicU64,
     start: AtomicU64,
     end: AtomicU64,
@@ -206,7 +207,7 @@ impl NodeTable {
         self.records[slot as usize].ready.store(ready, Relaxed);
     }
 
-    /// Retires one predecessor event of `node`, which happened at `now`. Returns the node's
+    /// Retires one predecessor event of the node in `slot`, which happened at `now`. Returns its
     /// ready time, the latest of its predecessors' events, if this released it: exactly one
     /// caller does, the one that retires the last event, and it sees every other predecessor's
     /// writes (the `AcqRel` read-modify-writes of one counter form a release sequence).
@@ -256,9 +257,9 @@ impl NodeTable {
             .expect("a node starts once")
     }
 
-    /// Records that `node` ended at `now`, done or failed, after it ran as `ran` says. The
-    /// whole record is written here, when the node's line is complete: a run abandoned while
-    /// the node ran reports it not run.
+    /// Records that the node in `slot` ended at `now`, done or failed, after it ran as `ran`
+    /// says. The whole record is written here, when the node's line is complete: a run
+    /// abandoned while the node ran reports it not run. Without node times, only the outcome.
     pub(super) fn end(&self, slot: Slot, ran: Ran, now: u64, ok: bool) {
         let record = &self.records[slot as usize];
         if self.timed {
@@ -271,8 +272,9 @@ impl NodeTable {
         record.outcome.store(outcome, Relaxed);
     }
 
-    /// Marks `node` skipped because `cause` failed; false if it was already marked. A node
-    /// reached here was never released (see `skip_dependents`), so only a skip changes it.
+    /// Marks the node in `slot` skipped because `cause` failed; false if it was already
+    /// marked. A node reached here was never released (see `skip_dependents`), so only a skip
+    /// changes it.
     pub(super) fn skip(&self, slot: Slot, cause: NodeId) -> bool {
         self.records[slot as usize]
             .outcome
