@@ -320,12 +320,15 @@ impl<S: SearcherSpawner> GraphRun<S> {
         // Roots are dealt round-robin over the workers' queues, so every worker starts on
         // nodes of its own.
         let table = &self.record.table;
-        for (i, &slot) in table.roots().iter().enumerate() {
-            table.set_ready(slot, now);
-            let lane = table.lane(slot);
-            per_lane[lane.index()] += 1;
-            let ready = &self.ready[i % self.ready.len()];
-            ready.push(&mut ready.queue.lock(), lane, slot);
+        let workers = self.ready.len();
+        for (first, ready) in self.ready.iter().enumerate() {
+            let mut queue = ready.queue.lock();
+            for &slot in table.roots().iter().skip(first).step_by(workers) {
+                table.set_ready(slot, now);
+                let lane = table.lane(slot);
+                per_lane[lane.index()] += 1;
+                ready.push(&mut queue, lane, slot);
+            }
         }
         for lane in Lane::ALL {
             self.add_searchers(lane, per_lane[lane.index()]);
@@ -536,9 +539,11 @@ impl<S: SearcherSpawner> GraphRun<S> {
         Running {
             slot,
             work,
-            worker,
-            ready,
-            start,
+            ran: Ran {
+                worker,
+                ready,
+                start,
+            },
         }
     }
 
@@ -619,10 +624,8 @@ struct Released {
 struct Running {
     slot: Slot,
     work: NodeWork,
-    /// The worker it started on (a searcher whose node yielded may go on on another worker).
-    worker: usize,
-    ready: u64,
-    start: u64,
+    /// Where and when it started (a searcher whose node yielded may go on on another worker).
+    ran: Ran,
 }
 
 /// A runtime task that runs ready nodes of its lane (see the module docs).
@@ -701,9 +704,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             let Running {
                 slot,
                 work,
-                worker: started_on,
-                ready,
-                start,
+                ran: how,
             } = running;
             let progress = catch_unwind(AssertUnwindSafe(|| work.step(cx)));
             let yielded = matches!(progress, Ok(Progress::Yield(_)));
@@ -716,9 +717,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     *current = Some(Running {
                         slot,
                         work,
-                        worker: started_on,
-                        ready,
-                        start,
+                        ran: how,
                     });
                     *waiting = true;
                     if run.leave_searching(lane) {
@@ -739,22 +738,17 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             // run next.
             let now = clock;
             if timed {
-                let ran_for = now.saturating_sub(start);
-                if started_on == worker {
+                let ran_for = now.saturating_sub(how.start);
+                if how.worker == worker {
                     busy += ran_for;
                 } else {
-                    run.busy[started_on].fetch_add(ran_for, Relaxed);
+                    run.busy[how.worker].fetch_add(ran_for, Relaxed);
                 }
                 latest_end = latest_end.max(now);
             }
             let within_budget = ran < CONTINUATION_NODES
                 && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
             let take = within_budget.then_some(lane);
-            let how = Ran {
-                worker: started_on,
-                ready,
-                start,
-            };
             let (count, next) = run.finish((slot, how), result, now, take, worker);
             finished += count;
             match next {
