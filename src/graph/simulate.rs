@@ -44,11 +44,14 @@ pub(crate) fn run(dag: &Dag, order: &ReadyOrder, workers: usize, trace: Option<&
         };
         t
     });
-    let mut pending: Vec<u32> = (0..n).map(|v| dag.pending(NodeId(v as u32))).collect();
-    let mut queue = ReadyQueue::new();
+    let mut ready = Released {
+        pending: (0..n).map(|v| dag.pending(NodeId(v as u32))).collect(),
+        queue: ReadyQueue::new(),
+        order,
+    };
     for v in 0..n as u32 {
-        if pending[v as usize] == 0 {
-            queue.push(order.key(NodeId(v)));
+        if ready.pending[v as usize] == 0 {
+            ready.queue.push(order.key(NodeId(v)));
         }
     }
     // Workers beyond the number of nodes would never get one.
@@ -59,27 +62,18 @@ pub(crate) fn run(dag: &Dag, order: &ReadyOrder, workers: usize, trace: Option<&
     let mut now = 0u64;
     let mut done = 0usize;
     loop {
-        while !queue.is_empty() {
+        while !ready.queue.is_empty() {
             let Some(Reverse(worker)) = free.pop() else {
                 break;
             };
-            let node = queue.pop().expect("the queue is not empty");
+            let node = ready.queue.pop().expect("the queue is not empty");
             let v = node.index();
             running.push(Reverse((now.saturating_add(dag.costs[v]), worker, node.0)));
             if let Some(t) = record.as_deref_mut() {
                 t.start[v] = now;
                 t.worker[v] = worker;
             }
-            for &s in dag.start.row(v) {
-                release(
-                    &mut pending,
-                    &mut queue,
-                    order,
-                    s,
-                    now,
-                    record.as_deref_mut(),
-                );
-            }
+            ready.release(dag.start.row(v), now, record.as_deref_mut());
         }
         let Some(&Reverse((end, _, _))) = running.peek() else {
             break;
@@ -92,36 +86,33 @@ pub(crate) fn run(dag: &Dag, order: &ReadyOrder, workers: usize, trace: Option<&
             running.pop();
             done += 1;
             free.push(Reverse(worker));
-            for &s in dag.finish.row(node as usize) {
-                release(
-                    &mut pending,
-                    &mut queue,
-                    order,
-                    s,
-                    now,
-                    record.as_deref_mut(),
-                );
-            }
+            ready.release(dag.finish.row(node as usize), now, record.as_deref_mut());
         }
     }
     debug_assert_eq!(done, n, "every node of a validated graph runs");
     now
 }
 
-fn release(
-    pending: &mut [u32],
-    queue: &mut ReadyQueue,
-    order: &ReadyOrder,
-    node: NodeId,
-    now: u64,
-    trace: Option<&mut Trace>,
-) {
-    let left = &mut pending[node.index()];
-    *left -= 1;
-    if *left == 0 {
-        queue.push(order.key(node));
-        if let Some(t) = trace {
-            t.ready[node.index()] = now;
+/// The nodes still waiting for predecessors, and the queue of those released.
+struct Released<'o> {
+    pending: Vec<u32>,
+    queue: ReadyQueue,
+    order: &'o ReadyOrder,
+}
+
+impl Released<'_> {
+    /// Retires one edge into each of `successors` at `now`; queues those that waited for no
+    /// other.
+    fn release(&mut self, successors: &[NodeId], now: u64, mut trace: Option<&mut Trace>) {
+        for &node in successors {
+            let left = &mut self.pending[node.index()];
+            *left -= 1;
+            if *left == 0 {
+                self.queue.push(self.order.key(node));
+                if let Some(t) = trace.as_deref_mut() {
+                    t.ready[node.index()] = now;
+                }
+            }
         }
     }
 }
