@@ -44,7 +44,7 @@ pub(crate) fn run(dag: &Dag, order: &ReadyOrder, workers: usize, trace: Option<&
         };
         t
     });
-    let mut ready = Released {
+    let mut ready = Frontier {
         pending: (0..n).map(|v| dag.pending(NodeId(v as u32))).collect(),
         queue: ReadyQueue::new(),
         order,
@@ -94,13 +94,13 @@ pub(crate) fn run(dag: &Dag, order: &ReadyOrder, workers: usize, trace: Option<&
 }
 
 /// The nodes still waiting for predecessors, and the queue of those released.
-struct Released<'o> {
+struct Frontier<'o> {
     pending: Vec<u32>,
     queue: ReadyQueue,
     order: &'o ReadyOrder,
 }
 
-impl Released<'_> {
+impl Frontier<'_> {
     /// Retires one edge into each of `successors` at `now`; queues those that waited for no
     /// other.
     fn release(&mut self, successors: &[NodeId], now: u64, mut trace: Option<&mut Trace>) {
