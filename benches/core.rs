@@ -404,164 +404,127 @@ fn yield_many(c: &mut Criterion) {
     // Single-threaded peers first, then the multi-threaded ones; each executor built once.
     {
         let ex = LocalExecutor::new();
-        for (tasks, yields) in shapes {
-            group.throughput(Throughput::Elements((tasks * yields) as u64));
-            let id = BenchmarkId::new("taskyard_local", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    for _ in 0..tasks {
-                        drop(ex.spawn_task(Yielder { left: yields, done }));
-                    }
-                    ex.run_until_idle();
-                    debug_assert!(done.is_done() && ex.is_empty());
-                });
-            });
-            let id = BenchmarkId::new("taskyard_local_future", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    for _ in 0..tasks {
-                        drop(ex.spawn(async move {
-                            for _ in 0..yields {
-                                taskyard::yield_now().await;
-                            }
-                            done.done_one();
-                        }));
-                    }
-                    ex.run_until_idle();
-                    debug_assert!(done.is_done() && ex.is_empty());
-                });
-            });
-        }
+        each_shape(&mut group, "taskyard_local", &shapes, |tasks, yields| {
+            done.reset(tasks);
+            for _ in 0..tasks {
+                drop(ex.spawn_task(Yielder { left: yields, done }));
+            }
+            ex.run_until_idle();
+            debug_assert!(done.is_done() && ex.is_empty());
+        });
+        each_shape(
+            &mut group,
+            "taskyard_local_future",
+            &shapes,
+            |tasks, yields| {
+                done.reset(tasks);
+                for _ in 0..tasks {
+                    drop(ex.spawn(yielder(yields, done, taskyard::yield_now)));
+                }
+                ex.run_until_idle();
+                debug_assert!(done.is_done() && ex.is_empty());
+            },
+        );
     }
     {
         let ex = async_executor::LocalExecutor::new();
-        for (tasks, yields) in shapes {
-            group.throughput(Throughput::Elements((tasks * yields) as u64));
-            let id = BenchmarkId::new("async_executor_local", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    common::block_on(ex.run(async {
-                        for _ in 0..tasks {
-                            ex.spawn(async move {
-                                for _ in 0..yields {
-                                    common::yield_now().await;
-                                }
-                                done.done_one();
-                            })
-                            .detach();
-                        }
-                        done.wait().await;
-                    }));
-                });
-            });
-        }
+        each_shape(
+            &mut group,
+            "async_executor_local",
+            &shapes,
+            |tasks, yields| {
+                done.reset(tasks);
+                common::block_on(ex.run(async {
+                    for _ in 0..tasks {
+                        ex.spawn(yielder(yields, done, common::yield_now)).detach();
+                    }
+                    done.wait().await;
+                }));
+            },
+        );
     }
     {
         let rt = common::tokio_ct();
-        for (tasks, yields) in shapes {
-            group.throughput(Throughput::Elements((tasks * yields) as u64));
-            let id = BenchmarkId::new("tokio_ct", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    rt.block_on(async move {
-                        for _ in 0..tasks {
-                            drop(tokio::spawn(async move {
-                                for _ in 0..yields {
-                                    tokio::task::yield_now().await;
-                                }
-                                done.done_one();
-                            }));
-                        }
-                        done.wait().await;
-                    });
-                });
+        each_shape(&mut group, "tokio_ct", &shapes, |tasks, yields| {
+            done.reset(tasks);
+            rt.block_on(async move {
+                for _ in 0..tasks {
+                    drop(tokio::spawn(yielder(yields, done, tokio::task::yield_now)));
+                }
+                done.wait().await;
             });
-        }
+        });
     }
     {
         let rt = common::taskyard_runtime();
-        for (tasks, yields) in shapes {
-            group.throughput(Throughput::Elements((tasks * yields) as u64));
-            let id = BenchmarkId::new("taskyard", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    for _ in 0..tasks {
-                        drop(
-                            rt.spawn_task(Yielder { left: yields, done })
-                                .expect("spawn"),
-                        );
-                    }
-                    done.wait_blocking();
-                });
-            });
-            let id = BenchmarkId::new("taskyard_future", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    for _ in 0..tasks {
-                        let task = async move {
-                            for _ in 0..yields {
-                                taskyard::yield_now().await;
-                            }
-                            done.done_one();
-                        };
-                        drop(rt.spawn(task).expect("spawn"));
-                    }
-                    done.wait_blocking();
-                });
-            });
-        }
+        each_shape(&mut group, "taskyard", &shapes, |tasks, yields| {
+            done.reset(tasks);
+            for _ in 0..tasks {
+                drop(
+                    rt.spawn_task(Yielder { left: yields, done })
+                        .expect("spawn"),
+                );
+            }
+            done.wait_blocking();
+        });
+        each_shape(&mut group, "taskyard_future", &shapes, |tasks, yields| {
+            done.reset(tasks);
+            for _ in 0..tasks {
+                let task = yielder(yields, done, taskyard::yield_now);
+                drop(rt.spawn(task).expect("spawn"));
+            }
+            done.wait_blocking();
+        });
     }
     {
         let rt = common::tokio_mt();
-        for (tasks, yields) in shapes {
-            group.throughput(Throughput::Elements((tasks * yields) as u64));
-            let id = BenchmarkId::new("tokio_mt", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    for _ in 0..tasks {
-                        drop(rt.spawn(async move {
-                            for _ in 0..yields {
-                                tokio::task::yield_now().await;
-                            }
-                            done.done_one();
-                        }));
-                    }
-                    done.wait_blocking();
-                });
-            });
-        }
+        each_shape(&mut group, "tokio_mt", &shapes, |tasks, yields| {
+            done.reset(tasks);
+            for _ in 0..tasks {
+                drop(rt.spawn(yielder(yields, done, tokio::task::yield_now)));
+            }
+            done.wait_blocking();
+        });
     }
     {
         let pool = AsyncExecutorPool::new();
         let ex = pool.ex;
-        for (tasks, yields) in shapes {
-            group.throughput(Throughput::Elements((tasks * yields) as u64));
-            let id = BenchmarkId::new("async_executor_mt", format!("{tasks}x{yields}"));
-            group.bench_function(id, |b| {
-                b.iter(|| {
-                    done.reset(tasks);
-                    for _ in 0..tasks {
-                        ex.spawn(async move {
-                            for _ in 0..yields {
-                                common::yield_now().await;
-                            }
-                            done.done_one();
-                        })
-                        .detach();
-                    }
-                    done.wait_blocking();
-                });
-            });
-        }
+        each_shape(&mut group, "async_executor_mt", &shapes, |tasks, yields| {
+            done.reset(tasks);
+            for _ in 0..tasks {
+                ex.spawn(yielder(yields, done, common::yield_now)).detach();
+            }
+            done.wait_blocking();
+        });
     }
     group.finish();
+}
+
+/// Benches `run(tasks, yields)` as `entry`, once per shape, with its throughput in yields.
+fn each_shape(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    entry: &str,
+    shapes: &[(usize, usize)],
+    mut run: impl FnMut(usize, usize),
+) {
+    for &(tasks, yields) in shapes {
+        group.throughput(Throughput::Elements((tasks * yields) as u64));
+        let id = BenchmarkId::new(entry, format!("{tasks}x{yields}"));
+        group.bench_function(id, |b| b.iter(|| run(tasks, yields)));
+    }
+}
+
+/// The future every async peer runs in `yield_many`: yields `yields` times with the executor's
+/// own `yield_now`, then counts itself done.
+async fn yielder<Y: Future<Output = ()>>(
+    yields: usize,
+    done: &'static Countdown,
+    yield_now: fn() -> Y,
+) {
+    for _ in 0..yields {
+        yield_now().await;
+    }
+    done.done_one();
 }
 
 // ---------------------------------------------------------------------------------------------
