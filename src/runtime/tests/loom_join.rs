@@ -41,15 +41,21 @@ impl Task for WaitsOnce {
     }
 }
 
+/// An [`Immediate`] task, its join handle, and a thread that runs its one step.
+fn immediate_on_a_worker() -> (Arc<QueueScheduler>, JoinHandle<u32>, thread::JoinHandle<()>) {
+    let scheduler = Arc::new(QueueScheduler::default());
+    let cell = new_task(Immediate, &scheduler);
+    let handle = JoinHandle::new(cell.clone());
+    let worker = thread::spawn(move || {
+        let _ = (cell as Arc<dyn RawTask>).run();
+    });
+    (scheduler, handle, worker)
+}
+
 #[test]
 fn loom_join_completion_races_awaiting_joiner() {
     loom::model(|| {
-        let scheduler = Arc::new(QueueScheduler::default());
-        let cell = new_task(Immediate, &scheduler);
-        let handle = JoinHandle::new(cell.clone());
-        let worker = thread::spawn(move || {
-            let _ = (cell as Arc<dyn RawTask>).run();
-        });
+        let (scheduler, handle, worker) = immediate_on_a_worker();
         assert_eq!(crate::park::block_on(handle).unwrap(), 7);
         worker.join().unwrap();
         assert_eq!(scheduler.released.load(SeqCst), 1);
@@ -59,12 +65,7 @@ fn loom_join_completion_races_awaiting_joiner() {
 #[test]
 fn loom_join_completion_races_handle_drop() {
     loom::model(|| {
-        let scheduler = Arc::new(QueueScheduler::default());
-        let cell = new_task(Immediate, &scheduler);
-        let handle = JoinHandle::new(cell.clone());
-        let worker = thread::spawn(move || {
-            let _ = (cell as Arc<dyn RawTask>).run();
-        });
+        let (scheduler, handle, worker) = immediate_on_a_worker();
         drop(handle);
         worker.join().unwrap();
         assert_eq!(scheduler.released.load(SeqCst), 1);
@@ -74,12 +75,7 @@ fn loom_join_completion_races_handle_drop() {
 #[test]
 fn loom_join_cancel_races_run() {
     loom::model(|| {
-        let scheduler = Arc::new(QueueScheduler::default());
-        let cell = new_task(Immediate, &scheduler);
-        let handle = JoinHandle::new(cell.clone());
-        let worker = thread::spawn(move || {
-            let _ = (cell as Arc<dyn RawTask>).run();
-        });
+        let (scheduler, handle, worker) = immediate_on_a_worker();
         handle.cancel();
         let result = crate::park::block_on(&mut { handle });
         worker.join().unwrap();
