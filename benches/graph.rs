@@ -17,6 +17,9 @@
 //! * `taskyard_untimed`: the same run with [`RunnableGraph::record_node_times`]`(false)`: no
 //!   clock reading per node, so no per-node times in the report (statuses, workers, makespan
 //!   and busy time remain). The peers record no time either;
+//! * `taskyard_fn_untimed`: the untimed run of the same graph with its bodies added by
+//!   [`Graph::fn_node`]: called in place, where a [`Graph::node`] body is moved out of the
+//!   graph under a lock when its node starts. The peers too call a shared body;
 //! * `taskyard_build`: building the [`Graph`] by name and [`Graph::build`] (validation, ranks),
 //!   timed alone;
 //! * `rayon_counters`: a 2-thread rayon pool, one atomic counter per node; a finishing node
@@ -337,14 +340,27 @@ impl Body for Checked {
 // ---------------------------------------------------------------------------------------------
 // taskyard
 
+/// How a taskyard entry adds its node bodies.
+#[derive(Clone, Copy, PartialEq)]
+enum Bodies {
+    /// [`Graph::node`]: moved out of the graph when the node starts.
+    Owned,
+    /// [`Graph::fn_node`]: called in place.
+    Shared,
+}
+
 /// The shape as a taskyard [`Graph`], by name, with `body(v)` as node `v`'s closure.
-fn taskyard_graph<F>(g: &Adjacency, body: impl Fn(u32) -> F) -> Graph
+fn taskyard_graph<F>(g: &Adjacency, bodies: Bodies, body: impl Fn(u32) -> F) -> Graph
 where
-    F: FnOnce() + Send + 'static,
+    F: Fn() + Send + Sync + 'static,
 {
     let mut graph = Graph::new();
     for v in 0..g.len() as u32 {
-        let node = graph.node(format!("n{v}"), body(v));
+        let name = format!("n{v}");
+        let node = match bodies {
+            Bodies::Owned => graph.node(name, body(v)),
+            Bodies::Shared => graph.fn_node(name, body(v)),
+        };
         for &p in g.pred(v) {
             node.after(format!("n{p}"));
         }
@@ -354,8 +370,8 @@ where
 
 /// The timed graph: closures without captures, the smallest body `Graph::node` takes (a
 /// zero-sized closure is boxed without an allocation).
-fn quiet_graph(g: &Adjacency) -> Graph {
-    taskyard_graph(g, |_| {
+fn quiet_graph(g: &Adjacency, bodies: Bodies) -> Graph {
+    taskyard_graph(g, bodies, |_| {
         || {
             black_box(());
         }
@@ -365,7 +381,7 @@ fn quiet_graph(g: &Adjacency) -> Graph {
 /// One checked run on `rt`: every node `Done` exactly once, after its predecessors ended. Prints
 /// what the run cost the runtime (steps, tasks, steals and parks per node).
 fn check_taskyard(rt: &Runtime, g: &'static Adjacency, shape: &str) {
-    let graph = taskyard_graph(g, |v| move || Checked.run(g, v))
+    let graph = taskyard_graph(g, Bodies::Owned, |v| move || Checked.run(g, v))
         .build()
         .expect("the shape is a valid graph");
     let before = rt.metrics();
@@ -416,18 +432,19 @@ fn check_taskyard(rt: &Runtime, g: &'static Adjacency, shape: &str) {
     );
 }
 
-/// One checked run without node times: every node ran once and reports `Done` on a worker.
-fn check_taskyard_untimed(rt: &Runtime, g: &'static Adjacency) {
-    let graph: RunnableGraph = taskyard_graph(g, |v| move || Checked.run(g, v))
+/// One checked run without node times of `entry`: every node ran once and reports `Done` on
+/// a worker.
+fn check_taskyard_untimed(rt: &Runtime, g: &'static Adjacency, entry: &str, bodies: Bodies) {
+    let graph: RunnableGraph = taskyard_graph(g, bodies, |v| move || Checked.run(g, v))
         .build()
         .expect("the shape is a valid graph");
     let report = rt
         .run_graph(graph.record_node_times(false), Policy::Rank)
         .expect("runtime is running")
         .join();
-    g.verify_runs("taskyard_untimed");
+    g.verify_runs(entry);
     for (v, node) in report.nodes().iter().enumerate() {
-        assert_eq!(node.status(), NodeStatus::Done, "taskyard_untimed: n{v}");
+        assert_eq!(node.status(), NodeStatus::Done, "{entry}: n{v}");
         assert!(node.worker().is_some() && node.start().is_none());
     }
 }
@@ -559,14 +576,21 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
     {
         let rt = common::taskyard_runtime();
         check_taskyard(&rt, g, shape);
-        check_taskyard_untimed(&rt, g);
-        for (entry, node_times) in [("taskyard", true), ("taskyard_untimed", false)] {
+        let entries = [
+            ("taskyard", true, Bodies::Owned),
+            ("taskyard_untimed", false, Bodies::Owned),
+            ("taskyard_fn_untimed", false, Bodies::Shared),
+        ];
+        for (entry, node_times, bodies) in entries {
+            if !node_times {
+                check_taskyard_untimed(&rt, g, entry, bodies);
+            }
             group.bench_function(BenchmarkId::new(entry, n), |b| {
                 b.iter_custom(|iters| {
                     timed(
                         iters,
                         || {
-                            let graph = quiet_graph(g).build().expect("valid graph");
+                            let graph = quiet_graph(g, bodies).build().expect("valid graph");
                             graph.record_node_times(node_times)
                         },
                         |graph| {
@@ -584,7 +608,7 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
             timed(
                 iters,
                 || (),
-                |()| quiet_graph(g).build().expect("valid graph"),
+                |()| quiet_graph(g, Bodies::Owned).build().expect("valid graph"),
             )
         });
     });

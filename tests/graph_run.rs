@@ -34,8 +34,19 @@ struct Ticks {
 }
 
 /// A random DAG (edges only from lower to higher index, so acyclic): returns the graph and the
-/// edges as (pred, succ, is_start_edge).
+/// edges as (pred, succ, is_start_edge). Every node's body is added with `Graph::node`.
 fn random_graph(seed: u64, n: usize, ticks: &Arc<Ticks>) -> (Graph, Vec<(usize, usize, bool)>) {
+    random_graph_with(seed, n, ticks, |_| false)
+}
+
+/// [`random_graph`], with the bodies of the nodes for which `shared(i)` holds added with
+/// `Graph::fn_node` instead.
+fn random_graph_with(
+    seed: u64,
+    n: usize,
+    ticks: &Arc<Ticks>,
+    shared: impl Fn(usize) -> bool,
+) -> (Graph, Vec<(usize, usize, bool)>) {
     let mut rng = Rng(seed);
     *ticks.start.lock().unwrap() = vec![None; n];
     *ticks.end.lock().unwrap() = vec![None; n];
@@ -44,13 +55,18 @@ fn random_graph(seed: u64, n: usize, ticks: &Arc<Ticks>) -> (Graph, Vec<(usize, 
     let mut edges = Vec::new();
     for i in 0..n {
         let ticks = ticks.clone();
-        let node = graph.node(format!("n{i}"), move || {
+        let body = move || {
             let t = ticks.clock.fetch_add(1, SeqCst);
             ticks.start.lock().unwrap()[i] = Some(t);
             ticks.runs.lock().unwrap()[i] += 1;
             let t = ticks.clock.fetch_add(1, SeqCst);
             ticks.end.lock().unwrap()[i] = Some(t);
-        });
+        };
+        let node = if shared(i) {
+            graph.fn_node(format!("n{i}"), body)
+        } else {
+            graph.node(format!("n{i}"), body)
+        };
         node.cost_ms((rng.below(20) + 1) as f64);
         if i > 0 {
             for _ in 0..rng.below(3) {
@@ -148,6 +164,61 @@ fn wide_random_graphs_with_batched_steals() {
                 .all(|node| node.start().is_some() == timed)
         );
     }
+}
+
+/// Bodies called in place (`fn_node`), alone and mixed with bodies moved out at start, under
+/// both the build-time order and one laid out when the run starts: each runs exactly once,
+/// after its predecessors.
+#[test]
+fn fn_node_bodies_run_once_after_their_predecessors() {
+    let patterns: [fn(usize) -> bool; 2] = [|_| true, |i| i % 3 != 0];
+    for workers in [1, 2] {
+        let rt = Runtime::builder().workers(workers).build().unwrap();
+        for (seed, shared) in (1..=6).zip(patterns.iter().cycle()) {
+            for policy in [Policy::Rank, Policy::Fifo] {
+                let ticks = Arc::new(Ticks::default());
+                let n = 300;
+                let (graph, edges) = random_graph_with(seed, n, &ticks, shared);
+                let report = rt.run_graph(graph.build().unwrap(), policy).unwrap().join();
+                check_edges(&ticks, &report, &edges, n);
+                assert!(report.nodes().iter().all(|node| node.status().is_done()));
+            }
+        }
+    }
+}
+
+/// An `fn_node` that returns an error or panics fails, and its dependents are skipped.
+#[test]
+fn fn_node_failures_skip_dependents() {
+    let ex = LocalExecutor::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let mut graph = Graph::new();
+    graph.fn_node("parse", || Err::<(), _>("line 3: unexpected token"));
+    graph.fn_node("explodes", || -> () { panic!("index out of range") });
+    for (name, after) in [("check", "parse"), ("render", "explodes"), ("free", "")] {
+        let ran = ran.clone();
+        let node = graph.fn_node(name, move || {
+            ran.fetch_add(1, SeqCst);
+        });
+        if !after.is_empty() {
+            node.after(after);
+        }
+    }
+    let report = ex.block_on(ex.run_graph(graph.build().unwrap(), Policy::Rank));
+    let node = |name: &str| report.find(name).unwrap();
+    assert_eq!(node("parse").error(), Some("line 3: unexpected token"));
+    assert_eq!(
+        node("explodes").error(),
+        Some("panicked: index out of range")
+    );
+    for (name, cause) in [("check", "parse"), ("render", "explodes")] {
+        match node(name).status() {
+            NodeStatus::Skipped { cause: id } => assert_eq!(report.node(id).name(), cause),
+            other => panic!("{name} should be skipped, is {other:?}"),
+        }
+    }
+    assert_eq!(node("free").status(), NodeStatus::Done);
+    assert_eq!(ran.load(SeqCst), 1, "only the independent node ran");
 }
 
 #[test]

@@ -623,7 +623,8 @@ struct Released {
 /// A node a searcher has started.
 struct Running {
     slot: Slot,
-    work: NodeWork,
+    /// `None` for a body called in place ([`NodeTable::call_shared`]).
+    work: Option<NodeWork>,
     /// Where and when it started (a searcher whose node yielded may go on on another worker).
     ran: Ran,
 }
@@ -706,7 +707,10 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 work,
                 ran: how,
             } = running;
-            let progress = catch_unwind(AssertUnwindSafe(|| work.step(cx)));
+            let progress = catch_unwind(AssertUnwindSafe(|| match work {
+                Some(work) => work.step(cx),
+                None => Progress::Done(run.record.table.call_shared(slot)),
+            }));
             let yielded = matches!(progress, Ok(Progress::Yield(_)));
             let result = match progress {
                 Ok(Progress::Done(result)) => result,
@@ -716,7 +720,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     // node may be waiting (by polling or by a waker) for one of them.
                     *current = Some(Running {
                         slot,
-                        work,
+                        work: Some(work),
                         ran: how,
                     });
                     *waiting = true;

@@ -25,7 +25,7 @@ use crate::task::{FutureTask, Task};
 use crate::time::SharedClock;
 use engine::GraphRun;
 use table::NodeTable;
-use work::{Call, NodeWork, Stepped};
+use work::{Call, NodeBody, Stepped};
 
 pub(crate) use engine::SearcherSpawner;
 pub use work::IntoNodeResult;
@@ -64,7 +64,7 @@ pub use work::IntoNodeResult;
 #[derive(Default)]
 pub struct Graph {
     spec: GraphBuilder,
-    work: Vec<NodeWork>,
+    bodies: Vec<NodeBody>,
 }
 
 impl fmt::Debug for Graph {
@@ -88,7 +88,53 @@ impl Graph {
         F: FnOnce() -> R + Send + 'static,
         R: IntoNodeResult + 'static,
     {
-        self.add(name, Box::new(Call(body)))
+        self.add(name, NodeBody::Owned(Box::new(Call(body))))
+    }
+
+    /// Adds a node that runs `body` once, in one step, calling it through a shared reference
+    /// (`Fn`, not `FnOnce`): where [`node`](Self::node) moves its closure out of the graph's
+    /// shared state when the node starts, which takes a lock, this one is called where it is.
+    /// That saves about a dozen nanoseconds per node; it matters for bodies that take well
+    /// under a microsecond. The closure, and what it captures, lives until the run's report
+    /// is dropped rather than until the node ends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// use taskyard::graph::{Graph, Policy};
+    /// use taskyard::LocalExecutor;
+    ///
+    /// let cells: Arc<Vec<AtomicU64>> = Arc::new((0..64).map(AtomicU64::new).collect());
+    /// let mut graph = Graph::new();
+    /// for i in 0..64 {
+    ///     let cells = Arc::clone(&cells);
+    ///     // Each cell adds its left neighbour's final value.
+    ///     let node = graph.fn_node(format!("cell{i}"), move || {
+    ///         if i > 0 {
+    ///             let left = cells[i - 1].load(Ordering::Relaxed);
+    ///             cells[i].fetch_add(left, Ordering::Relaxed);
+    ///         }
+    ///     });
+    ///     if i > 0 {
+    ///         node.after(format!("cell{}", i - 1));
+    ///     }
+    /// }
+    /// let executor = LocalExecutor::new();
+    /// let report = executor.block_on(executor.run_graph(graph.build()?, Policy::Rank));
+    /// assert!(report.nodes().iter().all(|node| node.status().is_done()));
+    /// assert_eq!(cells[63].load(Ordering::Relaxed), (0..64).sum::<u64>());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fn_node<F, R>(&mut self, name: impl Into<String>, body: F) -> &mut NodeSpec
+    where
+        F: Fn() -> R + Send + Sync + 'static,
+        R: IntoNodeResult + 'static,
+    {
+        let body = move || body().into_node_result();
+        self.add(name, NodeBody::Shared(Box::new(body)))
     }
 
     /// Adds a node that runs a state-machine [`Task`], step by step.
@@ -97,7 +143,7 @@ impl Graph {
         T: Task + Send + 'static,
         T::Output: IntoNodeResult,
     {
-        self.add(name, Box::new(Stepped(task)))
+        self.add(name, NodeBody::Owned(Box::new(Stepped(task))))
     }
 
     /// Adds a node that runs a future.
@@ -106,11 +152,14 @@ impl Graph {
         F: Future + Send + 'static,
         F::Output: IntoNodeResult,
     {
-        self.add(name, Box::new(Stepped(FutureTask::new(future))))
+        self.add(
+            name,
+            NodeBody::Owned(Box::new(Stepped(FutureTask::new(future)))),
+        )
     }
 
-    fn add(&mut self, name: impl Into<String>, work: NodeWork) -> &mut NodeSpec {
-        self.work.push(work);
+    fn add(&mut self, name: impl Into<String>, body: NodeBody) -> &mut NodeSpec {
+        self.bodies.push(body);
         self.spec.node(name)
     }
 
@@ -127,7 +176,7 @@ impl Graph {
         let dag = self.spec.build()?;
         let rank_order = ReadyOrder::new(&dag, Policy::Rank, 1)?;
         Ok(RunnableGraph {
-            table: NodeTable::new(&dag, &rank_order, self.work),
+            table: NodeTable::new(&dag, &rank_order, self.bodies),
             rank_order,
             critical: CriticalPath::of(&dag),
             dag,
@@ -312,8 +361,8 @@ impl RunnableGraph {
                 let order = ReadyOrder::new(&self.dag, other, workers)
                     .expect("an executor has at least one worker");
                 let timed = self.table.timed();
-                let work = self.table.into_work(&self.rank_order);
-                let mut table = NodeTable::new(&self.dag, &order, work);
+                let bodies = self.table.into_bodies(&self.rank_order);
+                let mut table = NodeTable::new(&self.dag, &order, bodies);
                 table.set_timed(timed);
                 (order, table)
             }

@@ -21,7 +21,7 @@ use crate::sync::atomic::{
     Ordering::{AcqRel, Relaxed},
 };
 
-use super::work::NodeWork;
+use super::work::{NodeBody, NodeWork, SharedWork};
 
 /// How a node's run ended, in the high half of [`NodeRecord::outcome`].
 pub(super) const NOT_RUN: u32 = 0;
@@ -118,14 +118,40 @@ impl SlotLists {
     }
 }
 
+/// Where a node's body waits for the node to start.
+enum BodyCell {
+    /// Taken by whoever starts the node (once: a node is released once).
+    Owned(Mutex<Option<NodeWork>>),
+    /// Called in place (see [`NodeBody::Shared`]).
+    Shared(SharedWork),
+}
+
+impl From<NodeBody> for BodyCell {
+    fn from(body: NodeBody) -> Self {
+        match body {
+            NodeBody::Owned(work) => Self::Owned(Mutex::new(Some(work))),
+            NodeBody::Shared(work) => Self::Shared(work),
+        }
+    }
+}
+
+impl BodyCell {
+    /// The body, if the node has not started.
+    fn into_body(self) -> Option<NodeBody> {
+        match self {
+            Self::Owned(cell) => cell.into_inner().map(NodeBody::Owned),
+            Self::Shared(work) => Some(NodeBody::Shared(work)),
+        }
+    }
+}
+
 /// Per-node state for one run of a graph, by slot.
 pub(super) struct NodeTable {
     /// Predecessor events (finishes and starts) each node still waits for: [`SOLE`], a packed
     /// count and time (see [`COUNT_BITS`]), or [`WIDE`].
     pending: Box<[AtomicU64]>,
     records: Box<[NodeRecord]>,
-    /// Taken by whoever starts the node (once: a node is released once).
-    works: Box<[Mutex<Option<NodeWork>>]>,
+    bodies: Box<[BodyCell]>,
     lanes: Box<[Lane]>,
     /// Successors that wait for the node to finish, and those that wait for it to start.
     after_finish: SlotLists,
@@ -137,10 +163,10 @@ pub(super) struct NodeTable {
 }
 
 impl NodeTable {
-    /// The state of a run of `dag` in `order`, with `work` given by submission index.
-    pub(super) fn new(dag: &Dag, order: &ReadyOrder, work: Vec<NodeWork>) -> Self {
-        debug_assert_eq!(work.len(), dag.len());
-        let mut work: Vec<Option<NodeWork>> = work.into_iter().map(Some).collect();
+    /// The state of a run of `dag` in `order`, with `bodies` given by submission index.
+    pub(super) fn new(dag: &Dag, order: &ReadyOrder, bodies: Vec<NodeBody>) -> Self {
+        debug_assert_eq!(bodies.len(), dag.len());
+        let mut bodies: Vec<Option<NodeBody>> = bodies.into_iter().map(Some).collect();
         let nodes = || (0..dag.len() as Slot).map(|slot| order.node_at(slot));
         let pending = nodes()
             .map(|node| match u64::from(dag.pending(node)) {
@@ -152,8 +178,11 @@ impl NodeTable {
         Self {
             pending,
             records: nodes().map(|_| NodeRecord::default()).collect(),
-            works: nodes()
-                .map(|node| Mutex::new(work[node.index()].take()))
+            bodies: nodes()
+                .map(|node| {
+                    let body = bodies[node.index()].take();
+                    body.expect("one body per node").into()
+                })
                 .collect(),
             lanes: nodes().map(|node| dag.lane(node)).collect(),
             after_finish: SlotLists::new(dag, order, Dag::successors_after_finish),
@@ -173,15 +202,16 @@ impl NodeTable {
         self.timed = timed;
     }
 
-    /// The work of every node that has not started, by submission index (for a run in another
-    /// order than the one this table was made for, `order`).
-    pub(super) fn into_work(self, order: &ReadyOrder) -> Vec<NodeWork> {
-        let mut work: Vec<Option<NodeWork>> = (0..self.works.len()).map(|_| None).collect();
-        for (slot, cell) in self.works.into_vec().into_iter().enumerate() {
-            work[order.node_at(slot as Slot).index()] = cell.into_inner();
+    /// The body of every node, by submission index, from a table that never ran (for a run in
+    /// another order than the one this table was made for, `order`).
+    pub(super) fn into_bodies(self, order: &ReadyOrder) -> Vec<NodeBody> {
+        let mut bodies: Vec<Option<NodeBody>> = (0..self.bodies.len()).map(|_| None).collect();
+        for (slot, cell) in self.bodies.into_vec().into_iter().enumerate() {
+            bodies[order.node_at(slot as Slot).index()] = cell.into_body();
         }
-        work.into_iter()
-            .map(|work| work.expect("a table that never ran has every node's work"))
+        bodies
+            .into_iter()
+            .map(|body| body.expect("a table that never ran has every node's body"))
             .collect()
     }
 
@@ -249,12 +279,22 @@ impl NodeTable {
         self.records[slot as usize].ready.load(Relaxed)
     }
 
-    /// Hands out the work of a node that starts.
-    pub(super) fn take_work(&self, slot: Slot) -> NodeWork {
-        self.works[slot as usize]
-            .lock()
-            .take()
-            .expect("a node starts once")
+    /// Hands out the work of a node that starts, or `None` for a body called in place (see
+    /// [`call_shared`](Self::call_shared)).
+    pub(super) fn take_work(&self, slot: Slot) -> Option<NodeWork> {
+        match &self.bodies[slot as usize] {
+            BodyCell::Owned(cell) => Some(cell.lock().take().expect("a node starts once")),
+            BodyCell::Shared(_) => None,
+        }
+    }
+
+    /// Runs the body of a node for which [`take_work`](Self::take_work) returned `None`. Only
+    /// the thread that started the node calls it, once.
+    pub(super) fn call_shared(&self, slot: Slot) -> Result<(), String> {
+        match &self.bodies[slot as usize] {
+            BodyCell::Shared(body) => body(),
+            BodyCell::Owned(_) => unreachable!("an owned body is taken, not called in place"),
+        }
     }
 
     /// Records that the node in `slot` ended at `now`, done or failed, after it ran as `ran`
@@ -347,7 +387,7 @@ impl LineSource for RunRecord {
 #[cfg(test)]
 mod tests {
     use super::{NodeTable, Slot};
-    use crate::graph::run::work::{Call, NodeWork};
+    use crate::graph::run::work::{Call, NodeBody};
     use crate::graph::{GraphBuilder, Policy, ReadyOrder};
 
     /// `a` and `b` before `child`, `child` before `last`; `wide` after `child` and `others`
@@ -369,7 +409,7 @@ mod tests {
         let dag = graph.build().unwrap();
         let work = dag
             .nodes()
-            .map(|_| Box::new(Call(|| ())) as NodeWork)
+            .map(|_| NodeBody::Owned(Box::new(Call(|| ()))))
             .collect();
         let order = ReadyOrder::new(&dag, Policy::Rank, 1).unwrap();
         let table = NodeTable::new(&dag, &order, work);

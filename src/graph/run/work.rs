@@ -38,6 +38,18 @@ pub(super) enum Progress {
 /// and boxing it allocates nothing.
 pub(super) type NodeWork = Box<dyn Work>;
 
+/// The body of an [`fn_node`](super::Graph::fn_node): called through a shared reference.
+pub(super) type SharedWork = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+/// A node's body as the graph holds it until a run starts the node.
+pub(super) enum NodeBody {
+    /// Moved out of the graph's shared state by the thread that starts the node, which takes
+    /// a lock: a closure run once, a task, a future.
+    Owned(NodeWork),
+    /// Called where it is, by the one thread that starts the node: nothing moves, no lock.
+    Shared(SharedWork),
+}
+
 pub(super) trait Work: Send + 'static {
     fn step(self: Box<Self>, cx: &mut Cx<'_>) -> Progress;
 }
