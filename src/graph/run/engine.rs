@@ -144,9 +144,9 @@ struct WorkerReady {
 }
 
 impl WorkerReady {
-    fn new(nodes: usize) -> Self {
+    fn new(nodes: usize, lanes: &[Lane]) -> Self {
         Self {
-            queue: Mutex::new(ReadySets::new(nodes)),
+            queue: Mutex::new(ReadySets::with_lanes(nodes, lanes)),
             best: std::array::from_fn(|_| AtomicU32::new(EMPTY)),
         }
     }
@@ -170,6 +170,48 @@ impl WorkerReady {
     }
 }
 
+/// The per-worker part of a run's state: each worker's ready queue (a bit per node for each
+/// lane the graph uses) and busy-time counter.
+///
+/// [`Graph::build`](super::Graph::build) makes them for as many workers as the machine has
+/// threads (the runtime's default), so that starting a run allocates nothing in proportion
+/// to the graph. Right after a large graph is built, the allocator holds hundreds of
+/// thousands of freed small blocks, and each allocation it cannot serve from a per-thread
+/// cache sorts up to several thousand of them first: about half a millisecond each, measured
+/// here on the 100,000-node benchmark graph, where the whole run takes seven.
+pub(super) struct WorkerQueues {
+    nodes: usize,
+    lanes: Vec<Lane>,
+    ready: Vec<CachePadded<WorkerReady>>,
+    busy: Vec<CachePadded<AtomicU64>>,
+}
+
+impl WorkerQueues {
+    /// Queues for `workers` workers, for a graph of `nodes` nodes on `lanes`.
+    pub(super) fn new(nodes: usize, lanes: Vec<Lane>, workers: usize) -> Self {
+        let mut queues = Self {
+            nodes,
+            lanes,
+            ready: Vec::with_capacity(workers),
+            busy: Vec::with_capacity(workers),
+        };
+        queues.fit(workers);
+        queues
+    }
+
+    /// Makes the queues of a run on `workers` workers out of these: makes those missing,
+    /// drops the extra.
+    pub(super) fn fit(&mut self, workers: usize) {
+        self.ready.truncate(workers);
+        self.busy.truncate(workers);
+        while self.ready.len() < workers {
+            let ready = WorkerReady::new(self.nodes, &self.lanes);
+            self.ready.push(CachePadded::new(ready));
+            self.busy.push(CachePadded::new(AtomicU64::new(0)));
+        }
+    }
+}
+
 #[derive(Default)]
 struct Done {
     /// Set once, by whoever builds the report (the last node's end, or an abandoned run).
@@ -185,14 +227,14 @@ pub(super) struct GraphRun<S> {
     spawner: S,
     clock: SharedClock,
     origin: Duration,
-    ready: Box<[CachePadded<WorkerReady>]>,
+    ready: Vec<CachePadded<WorkerReady>>,
     /// Per lane, searchers that are running or queued to run (not those whose node waits).
     searching: CachePadded<[AtomicUsize; Lane::COUNT]>,
     /// Nodes not yet ended, less what searchers have not flushed yet.
     remaining: AtomicUsize,
     /// Per worker, nanoseconds spent running nodes started on it, and the latest end of any
     /// node: added up by searchers as they go, so the report needs no pass over the nodes.
-    busy: Box<[CachePadded<AtomicU64>]>,
+    busy: Vec<CachePadded<AtomicU64>>,
     makespan: AtomicU64,
     done: Mutex<Done>,
 }
@@ -203,24 +245,21 @@ impl<S> GraphRun<S> {
         critical: CriticalPath,
         table: NodeTable,
         order: ReadyOrder,
-        workers: usize,
+        queues: WorkerQueues,
         spawner: S,
         clock: SharedClock,
     ) -> Arc<Self> {
+        debug_assert_eq!(queues.nodes, dag.len());
         Arc::new(GraphRun {
             critical,
-            workers,
+            workers: queues.ready.len(),
             spawner,
             origin: clock.now(),
             clock,
-            ready: (0..workers)
-                .map(|_| CachePadded::new(WorkerReady::new(dag.len())))
-                .collect(),
+            ready: queues.ready,
             searching: CachePadded::new(std::array::from_fn(|_| AtomicUsize::new(0))),
             remaining: AtomicUsize::new(dag.len()),
-            busy: (0..workers)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
+            busy: queues.busy,
             makespan: AtomicU64::new(0),
             done: Mutex::new(Done::default()),
             record: Arc::new(RunRecord {

@@ -18,12 +18,13 @@ use super::error::GraphError;
 use super::order::{Policy, ReadyOrder};
 use super::report::{CriticalPath, GraphReport};
 use crate::error::SpawnError;
+use crate::lane::Lane;
 use crate::local::{LocalExecutor, LocalSpawner};
 use crate::runtime::Handle;
 use crate::sync::Arc;
 use crate::task::{FutureTask, Task};
 use crate::time::SharedClock;
-use engine::GraphRun;
+use engine::{GraphRun, WorkerQueues};
 use table::NodeTable;
 use work::{Call, NodeBody, Stepped};
 
@@ -175,7 +176,14 @@ impl Graph {
     pub fn build(self) -> Result<RunnableGraph, GraphError> {
         let dag = self.spec.build()?;
         let rank_order = ReadyOrder::new(&dag, Policy::Rank, 1)?;
+        let mut used = [false; Lane::COUNT];
+        for node in dag.nodes() {
+            used[dag.lane(node).index()] = true;
+        }
+        let lanes = Lane::ALL.into_iter().filter(|lane| used[lane.index()]);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(RunnableGraph {
+            queues: WorkerQueues::new(dag.len(), lanes.collect(), workers),
             table: NodeTable::new(&dag, &rank_order, self.bodies),
             rank_order,
             critical: CriticalPath::of(&dag),
@@ -190,6 +198,8 @@ pub struct RunnableGraph {
     /// What a run needs per node, made here (in `rank_order`) so that a run starts without
     /// per-node work.
     table: NodeTable,
+    /// The run's ready queues, made here too (see [`WorkerQueues`] for why).
+    queues: WorkerQueues,
     rank_order: ReadyOrder,
     critical: CriticalPath,
 }
@@ -367,12 +377,14 @@ impl RunnableGraph {
                 (order, table)
             }
         };
+        let mut queues = self.queues;
+        queues.fit(workers);
         let run = GraphRun::new(
             self.dag,
             self.critical,
             table,
             order,
-            workers,
+            queues,
             spawner,
             clock,
         );

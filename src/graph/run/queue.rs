@@ -84,11 +84,16 @@ pub(super) struct ReadySets {
 }
 
 impl ReadySets {
-    pub(super) fn new(bound: usize) -> Self {
-        Self {
+    /// Sets for positions below `bound`, made ahead for `lanes` (others on their first push).
+    pub(super) fn with_lanes(bound: usize, lanes: &[Lane]) -> Self {
+        let mut sets = Self {
             lanes: Default::default(),
             bound,
+        };
+        for lane in lanes {
+            sets.lanes[lane.index()] = Some(PositionSet::new(bound));
         }
+        sets
     }
 
     pub(super) fn push(&mut self, lane: Lane, position: u32) {
