@@ -166,8 +166,9 @@ impl Graph {
 
     /// Validates the graph, then computes what every run of it needs and what no run changes:
     /// the [`Policy::Rank`] order, the critical path and the per-node state a run works in
-    /// (release counters, records). A run with [`Policy::Rank`] (the
-    /// default) starts at once; the other policies compute their order when the run starts.
+    /// (release counters, records, and ready queues for as many workers as the machine has
+    /// threads). A run with [`Policy::Rank`] (the default) on that many workers starts without
+    /// allocating per node; the other policies compute their order when the run starts.
     ///
     /// # Errors
     ///
