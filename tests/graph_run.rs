@@ -87,11 +87,14 @@ fn random_graph_with(
     (graph, edges)
 }
 
+/// Every node ran exactly once, reports `Done`, and started after its predecessors.
+///
 /// Finish edges are checked on the bodies' own ticks: a successor's body begins after its
 /// predecessor's body returned. A start edge releases the successor once the scheduler has
 /// started the predecessor, after which both bodies run in parallel with no order between
 /// their first instructions, so start edges are checked on the scheduler's start times.
-fn check_edges(ticks: &Ticks, report: &GraphReport, edges: &[(usize, usize, bool)], n: usize) {
+fn check_run(ticks: &Ticks, report: &GraphReport, edges: &[(usize, usize, bool)], n: usize) {
+    assert!(report.nodes().iter().all(|node| node.status().is_done()));
     let start = ticks.start.lock().unwrap();
     let end = ticks.end.lock().unwrap();
     assert_eq!(
@@ -127,8 +130,7 @@ fn random_graphs_run_every_node_once_after_its_predecessors() {
                 .run_graph(graph.build().unwrap(), Policy::Rank)
                 .unwrap()
                 .join();
-            check_edges(&ticks, &report, &edges, n);
-            assert!(report.nodes().iter().all(|node| node.status().is_done()));
+            check_run(&ticks, &report, &edges, n);
             assert!(
                 report
                     .nodes()
@@ -155,8 +157,7 @@ fn wide_random_graphs_with_batched_steals() {
             // Start edges are checked on the report's start times, which an untimed run lacks.
             edges.retain(|&(_, _, start_edge)| !start_edge);
         }
-        check_edges(&ticks, &report, &edges, n);
-        assert!(report.nodes().iter().all(|node| node.status().is_done()));
+        check_run(&ticks, &report, &edges, n);
         assert!(
             report
                 .nodes()
@@ -180,8 +181,7 @@ fn fn_node_bodies_run_once_after_their_predecessors() {
                 let n = 300;
                 let (graph, edges) = random_graph_with(seed, n, &ticks, shared);
                 let report = rt.run_graph(graph.build().unwrap(), policy).unwrap().join();
-                check_edges(&ticks, &report, &edges, n);
-                assert!(report.nodes().iter().all(|node| node.status().is_done()));
+                check_run(&ticks, &report, &edges, n);
             }
         }
     }
@@ -228,7 +228,7 @@ fn random_graphs_on_the_local_executor() {
         let ticks = Arc::new(Ticks::default());
         let (graph, edges) = random_graph(seed, 150, &ticks);
         let report = ex.block_on(ex.run_graph(graph.build().unwrap(), Policy::Planned));
-        check_edges(&ticks, &report, &edges, 150);
+        check_run(&ticks, &report, &edges, 150);
         assert_eq!(report.workers(), 1);
     }
 }
