@@ -341,7 +341,7 @@ impl Body for Checked {
 // taskyard
 
 /// How a taskyard entry adds its node bodies.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Bodies {
     /// [`Graph::node`]: moved out of the graph when the node starts.
     Owned,

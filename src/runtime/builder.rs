@@ -40,12 +40,17 @@ impl Default for Builder {
     }
 }
 
+/// How many workers a runtime has unless told otherwise: one per available core.
+pub(crate) fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl Builder {
     /// The defaults: one worker per available core, [`LaneShares::default`], the real clock,
     /// threads named `taskyard-worker-N`.
     pub fn new() -> Self {
         Self {
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: default_workers(),
             shares: LaneShares::default(),
             clock: Arc::new(SystemClock::new()),
             thread_name: "taskyard-worker".to_owned(),

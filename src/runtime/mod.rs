@@ -38,6 +38,7 @@ mod worker;
 mod tests;
 
 pub use builder::Builder;
+pub(crate) use builder::default_workers;
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use shutdown::{ShutdownReport, TaskOutcome, TaskRecord, TaskTotals};
 

@@ -20,7 +20,7 @@ use super::report::{CriticalPath, GraphReport};
 use crate::error::SpawnError;
 use crate::lane::Lane;
 use crate::local::{LocalExecutor, LocalSpawner};
-use crate::runtime::Handle;
+use crate::runtime::{Handle, default_workers};
 use crate::sync::Arc;
 use crate::task::{FutureTask, Task};
 use crate::time::SharedClock;
@@ -182,9 +182,8 @@ impl Graph {
             used[dag.lane(node).index()] = true;
         }
         let lanes = Lane::ALL.into_iter().filter(|lane| used[lane.index()]);
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(RunnableGraph {
-            queues: WorkerQueues::new(dag.len(), lanes.collect(), workers),
+            queues: WorkerQueues::new(dag.len(), lanes.collect(), default_workers()),
             table: NodeTable::new(&dag, &rank_order, self.bodies),
             rank_order,
             critical: CriticalPath::of(&dag),
