@@ -300,6 +300,37 @@ fn one_worker_runtime_follows_rank_then_lane() {
     );
 }
 
+/// A node's one successor runs right after it on the same searcher only when it is of the
+/// same lane: one of a lower lane waits for what is queued in the higher ones.
+#[test]
+fn a_successor_in_a_lower_lane_waits_for_the_higher_lanes() {
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut graph = Graph::new();
+    // `alarm` is released when `load` starts, so it is queued while `load` runs; `report`,
+    // `load`'s only successor, is released when `load` ends.
+    for (name, lane, after, after_start) in [
+        ("load", Lane::Normal, None, None),
+        ("report", Lane::Low, Some("load"), None),
+        ("alarm", Lane::High, None, Some("load")),
+    ] {
+        let order = order.clone();
+        let node = graph
+            .node(name, move || order.lock().unwrap().push(name))
+            .lane(lane);
+        if let Some(after) = after {
+            node.after(after);
+        }
+        if let Some(after_start) = after_start {
+            node.after_start(after_start);
+        }
+    }
+    rt.run_graph(graph.build().unwrap(), Policy::Rank)
+        .unwrap()
+        .join();
+    assert_eq!(*order.lock().unwrap(), ["load", "alarm", "report"]);
+}
+
 #[test]
 fn start_to_start_edge_lets_the_child_run_while_the_parent_runs() {
     let rt = Runtime::builder().workers(2).build().unwrap();
@@ -454,6 +485,69 @@ fn future_and_state_machine_nodes() {
         report.find("after_future").unwrap().status(),
         NodeStatus::Skipped { .. }
     ));
+}
+
+/// A chain long enough to span several searcher steps, with closures and shared bodies mixed,
+/// a node that yields in the middle and one that panics further on: every node before the
+/// panic runs once and in order, and every node after it is skipped because of it.
+#[test]
+fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
+    use taskyard::{Cx, Step, Task};
+    struct YieldsTwice(u8, usize, Arc<Mutex<Vec<usize>>>);
+    impl Task for YieldsTwice {
+        type Output = ();
+        fn step(&mut self, _cx: &mut Cx<'_>) -> Step<()> {
+            self.0 += 1;
+            if self.0 < 3 {
+                return Step::Yield;
+            }
+            self.2.lock().unwrap().push(self.1);
+            Step::Done(())
+        }
+    }
+    const NODES: usize = 1_000;
+    const YIELDS: usize = 300;
+    const PANICS: usize = 700;
+    let chain = |timed: bool| {
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let mut graph = Graph::new();
+        for i in 0..NODES {
+            let ran = ran.clone();
+            let name = format!("n{i}");
+            let node = match i {
+                YIELDS => graph.task_node(name, YieldsTwice(0, i, ran)),
+                PANICS => graph.node(name, move || -> () { panic!("node {i} gives up") }),
+                _ if i % 2 == 0 => graph.node(name, move || ran.lock().unwrap().push(i)),
+                _ => graph.fn_node(name, move || ran.lock().unwrap().push(i)),
+            };
+            if i > 0 {
+                node.after(format!("n{}", i - 1));
+            }
+        }
+        (graph.build().unwrap().record_node_times(timed), ran)
+    };
+    let check = |report: GraphReport, ran: Arc<Mutex<Vec<usize>>>| {
+        assert_eq!(*ran.lock().unwrap(), (0..PANICS).collect::<Vec<_>>());
+        let nodes = report.nodes();
+        assert!(nodes[..PANICS].iter().all(|node| node.status().is_done()));
+        assert_eq!(nodes[PANICS].error(), Some("panicked: node 700 gives up"));
+        for node in &nodes[PANICS + 1..] {
+            match node.status() {
+                NodeStatus::Skipped { cause } => assert_eq!(report.node(cause).name(), "n700"),
+                other => panic!("{} should be skipped, is {other:?}", node.name()),
+            }
+        }
+    };
+    for timed in [true, false] {
+        for workers in [1, 2] {
+            let rt = Runtime::builder().workers(workers).build().unwrap();
+            let (graph, ran) = chain(timed);
+            check(rt.run_graph(graph, Policy::Rank).unwrap().join(), ran);
+        }
+        let ex = LocalExecutor::new();
+        let (graph, ran) = chain(timed);
+        check(ex.block_on(ex.run_graph(graph, Policy::Rank)), ran);
+    }
 }
 
 /// A graph and, per node (by index), the nodes it waits for with finish edges.

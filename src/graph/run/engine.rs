@@ -12,10 +12,16 @@
 //!
 //! When a node finishes, the searcher that ran it releases its successors. If the best released
 //! node of the searcher's lane beats everything in the worker's own queue, the searcher runs it
-//! next without queueing it: a chain runs on one worker with no queue and no spawn per node. The
-//! other released nodes go to the worker's queue (one lock for all of them), and a new searcher
-//! is spawned only while a lane has fewer searchers than the runtime has workers: more could
-//! not run at once anyway, so a wide graph costs a handful of spawns, not one per node.
+//! next without queueing it: a chain runs on one worker with no queue and no spawn per node.
+//! The other released nodes go to the worker's queue (one lock for all of them), and a new
+//! searcher is spawned only while a lane has fewer searchers than the runtime has workers: more
+//! could not run at once anyway, so a wide graph costs a handful of spawns, not one per node.
+//!
+//! A chain's link (a node whose one successor waits for nothing else, is of its lane and
+//! releases nothing as it starts) is known from the graph alone: the table records it when the
+//! graph is built, and the searcher goes from node to node in an inner loop that reads that one
+//! word and the queue's best, and touches no counter, list or queue (see
+//! [`NodeTable::inline_successor`]).
 //!
 //! A searcher keeps going for up to [`CONTINUATION_BUDGET`] or [`CONTINUATION_NODES`], then
 //! yields to the runtime (lane shares, other tasks) and goes on at its next step. It ends when
@@ -57,7 +63,7 @@ use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
 use super::table::{NodeTable, Ran, RunRecord, Slot};
-use super::work::{NodeWork, Progress};
+use super::work::{NodeWork, Progress, StartedBody};
 use crate::graph::dag::Dag;
 use crate::graph::order::ReadyOrder;
 use crate::graph::report::{CriticalPath, GraphReport, LineSource};
@@ -565,19 +571,18 @@ impl<S: SearcherSpawner> GraphRun<S> {
         None
     }
 
-    /// Starts a released node on `worker`: takes its work and releases the nodes that waited
-    /// only for this start.
+    /// Starts a released node on `worker`: releases the nodes that waited only for this start.
+    /// (Its body is taken from the table just before it runs.)
     fn start(self: &Arc<Self>, next: Released, worker: usize) -> Running {
         let Released { slot, ready, start } = next;
         let table = &self.record.table;
-        let work = table.take_work(slot);
         let successors = table.successors_after_start(slot);
         if !successors.is_empty() {
             self.release(successors, start, None, worker);
         }
         Running {
             slot,
-            work,
+            work: None,
             ran: Ran {
                 worker,
                 ready,
@@ -662,7 +667,8 @@ struct Released {
 /// A node a searcher has started.
 struct Running {
     slot: Slot,
-    /// `None` for a body called in place ([`NodeTable::call_shared`]).
+    /// The work of a node that yielded or waits; `None` before the node first runs, while the
+    /// table holds its body ([`NodeTable::take_body`]).
     work: Option<NodeWork>,
     /// Where and when it started (a searcher whose node yielded may go on on another worker).
     ran: Ran,
@@ -698,7 +704,9 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         if std::mem::take(waiting) {
             run.searching[lane.index()].fetch_add(1, SeqCst);
         }
-        let timed = run.record.table.timed();
+        let table = &run.record.table;
+        let own = &run.ready[worker];
+        let timed = table.timed();
         let step_start = run.now();
         // The latest clock reading: taken after every node when nodes are timed, else after
         // every `UNTIMED_CLOCK_EVERY` nodes, for the step's budget.
@@ -712,7 +720,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         // The node to run next, kept here rather than in `current` until the step ends (every
         // `break` below leaves it `None`).
         let mut next_up = current.take();
-        let step = loop {
+        let step = 'search: loop {
             let running = match next_up.take() {
                 Some(running) => running,
                 None => match run.take_ready(lane, worker) {
@@ -742,55 +750,79 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 },
             };
             let Running {
-                slot,
+                mut slot,
                 work,
-                ran: how,
+                ran: mut how,
             } = running;
-            let progress = catch_unwind(AssertUnwindSafe(|| match work {
-                Some(work) => work.step(cx),
-                None => Progress::Done(run.record.table.call_shared(slot)),
-            }));
-            let yielded = matches!(progress, Ok(Progress::Yield(_)));
-            let result = match progress {
-                Ok(Progress::Done(result)) => result,
-                Ok(Progress::Yield(work) | Progress::Pending(work)) => {
-                    // The node keeps this searcher, which stops counting as one until its next
-                    // step, so that queued nodes of the lane get a searcher of their own: the
-                    // node may be waiting (by polling or by a waker) for one of them.
-                    *current = Some(Running {
-                        slot,
-                        work: Some(work),
-                        ran: how,
-                    });
-                    *waiting = true;
-                    if run.leave_searching(lane) {
-                        run.add_searchers(lane, 1);
+            let mut body = work.map_or_else(|| table.take_body(slot), StartedBody::Owned);
+            // Runs the node and, while the chain's case holds, the successor its end releases.
+            let (result, now, within_budget) = loop {
+                let progress = catch_unwind(AssertUnwindSafe(|| body.step(cx)));
+                let yielded = matches!(progress, Ok(Progress::Yield(_)));
+                let result = match progress {
+                    Ok(Progress::Done(result)) => result,
+                    Ok(Progress::Yield(work) | Progress::Pending(work)) => {
+                        // The node keeps this searcher, which stops counting as one until its
+                        // next step, so that queued nodes of the lane get a searcher of their
+                        // own: the node may be waiting (by polling or by a waker) for one of
+                        // them.
+                        *current = Some(Running {
+                            slot,
+                            work: Some(work),
+                            ran: how,
+                        });
+                        *waiting = true;
+                        if run.leave_searching(lane) {
+                            run.add_searchers(lane, 1);
+                        }
+                        break 'search if yielded { Step::Yield } else { Step::Pending };
                     }
-                    break if yielded { Step::Yield } else { Step::Pending };
+                    Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
+                        Some(message) => format!("panicked: {message}"),
+                        None => "panicked".to_owned(),
+                    }),
+                };
+                ran += 1;
+                if timed || ran % UNTIMED_CLOCK_EVERY == 0 {
+                    clock = run.now();
                 }
-                Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
-                    Some(message) => format!("panicked: {message}"),
-                    None => "panicked".to_owned(),
-                }),
+                // This node's end, the ready time of what it releases, and the start of the
+                // node run next.
+                let now = clock;
+                if timed {
+                    let ran_for = now.saturating_sub(how.start);
+                    if how.worker == worker {
+                        busy += ran_for;
+                    } else {
+                        run.busy[how.worker].fetch_add(ran_for, Relaxed);
+                    }
+                    latest_end = latest_end.max(now);
+                }
+                let within_budget = ran < CONTINUATION_NODES
+                    && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
+                // The chain's case: the node's one successor, released by this end alone,
+                // runs next if it beats everything queued here (only this worker adds to its
+                // queue, so a thief can only make the queue's best worse meanwhile).
+                if within_budget
+                    && result.is_ok()
+                    && let Some(next) = table.inline_successor(slot)
+                    && next < own.best(lane)
+                {
+                    table.end(slot, how, now, true);
+                    finished += 1;
+                    body = table.take_body(next);
+                    (slot, how) = (
+                        next,
+                        Ran {
+                            worker,
+                            ready: now,
+                            start: now,
+                        },
+                    );
+                    continue;
+                }
+                break (result, now, within_budget);
             };
-            ran += 1;
-            if timed || ran % UNTIMED_CLOCK_EVERY == 0 {
-                clock = run.now();
-            }
-            // This node's end, the ready time of what it releases, and the start of the node
-            // run next.
-            let now = clock;
-            if timed {
-                let ran_for = now.saturating_sub(how.start);
-                if how.worker == worker {
-                    busy += ran_for;
-                } else {
-                    run.busy[how.worker].fetch_add(ran_for, Relaxed);
-                }
-                latest_end = latest_end.max(now);
-            }
-            let within_budget = ran < CONTINUATION_NODES
-                && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
             let take = within_budget.then_some(lane);
             let (count, next) = run.finish((slot, how), result, now, take, worker);
             finished += count;

@@ -21,7 +21,7 @@ use crate::sync::atomic::{
     Ordering::{AcqRel, Relaxed},
 };
 
-use super::work::{NodeBody, NodeWork, SharedWork};
+use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
 
 /// How a node's run ended, in the high half of [`NodeRecord::outcome`].
 pub(super) const NOT_RUN: u32 = 0;
@@ -118,6 +118,9 @@ impl SlotLists {
     }
 }
 
+/// An [`inline_successor`](NodeTable::inline_successor) entry for a node that has none.
+const NO_SUCCESSOR: Slot = Slot::MAX;
+
 /// Where a node's body waits for the node to start.
 enum BodyCell {
     /// Taken by whoever starts the node (once: a node is released once).
@@ -156,6 +159,10 @@ pub(super) struct NodeTable {
     /// Successors that wait for the node to finish, and those that wait for it to start.
     after_finish: SlotLists,
     after_start: SlotLists,
+    /// Per node, the successor that its finish alone releases and that may run right after it
+    /// on the same searcher (see [`inline_successor`](Self::inline_successor)), or
+    /// [`NO_SUCCESSOR`]. Worked out once here so that a chain's release reads one word.
+    inline_next: Box<[Slot]>,
     /// Nodes that wait for nothing.
     roots: Box<[Slot]>,
     /// Whether runs record each node's times (see `RunnableGraph::record_node_times`).
@@ -175,6 +182,21 @@ impl NodeTable {
                 count => AtomicU64::new(count),
             })
             .collect();
+        let after_finish = SlotLists::new(dag, order, Dag::successors_after_finish);
+        let after_start = SlotLists::new(dag, order, Dag::successors_after_start);
+        let lanes: Box<[Lane]> = nodes().map(|node| dag.lane(node)).collect();
+        let inline_next = (0..dag.len() as Slot)
+            .map(|slot| match after_finish.of(slot) {
+                &[only]
+                    if dag.pending(order.node_at(only)) == 1
+                        && lanes[only as usize] == lanes[slot as usize]
+                        && after_start.of(only).is_empty() =>
+                {
+                    only
+                }
+                _ => NO_SUCCESSOR,
+            })
+            .collect();
         Self {
             pending,
             records: nodes().map(|_| NodeRecord::default()).collect(),
@@ -184,9 +206,10 @@ impl NodeTable {
                     body.expect("one body per node").into()
                 })
                 .collect(),
-            lanes: nodes().map(|node| dag.lane(node)).collect(),
-            after_finish: SlotLists::new(dag, order, Dag::successors_after_finish),
-            after_start: SlotLists::new(dag, order, Dag::successors_after_start),
+            lanes,
+            after_finish,
+            after_start,
+            inline_next,
             roots: (0..dag.len() as Slot)
                 .filter(|&slot| dag.pending(order.node_at(slot)) == 0)
                 .collect(),
@@ -229,6 +252,16 @@ impl NodeTable {
 
     pub(super) fn successors_after_start(&self, slot: Slot) -> &[Slot] {
         self.after_start.of(slot)
+    }
+
+    /// The one successor of the node in `slot` that the node's finish releases by itself (it
+    /// waits for nothing else), when it is of the same lane and releases nothing as it starts:
+    /// the searcher that ran the node may run it next with no counter, queue or start-time
+    /// release to go through.
+    #[inline]
+    pub(super) fn inline_successor(&self, slot: Slot) -> Option<Slot> {
+        let next = self.inline_next[slot as usize];
+        (next != NO_SUCCESSOR).then_some(next)
     }
 
     /// Records when a node that is about to be queued became ready. (A node run at once by
@@ -279,21 +312,15 @@ impl NodeTable {
         self.records[slot as usize].ready.load(Relaxed)
     }
 
-    /// Hands out the work of a node that starts, or `None` for a body called in place (see
-    /// [`call_shared`](Self::call_shared)).
-    pub(super) fn take_work(&self, slot: Slot) -> Option<NodeWork> {
+    /// Hands out the body of a node that starts: an owned body is taken out (once: a node
+    /// starts once), a shared one is lent.
+    #[inline]
+    pub(super) fn take_body(&self, slot: Slot) -> StartedBody<'_> {
         match &self.bodies[slot as usize] {
-            BodyCell::Owned(cell) => Some(cell.lock().take().expect("a node starts once")),
-            BodyCell::Shared(_) => None,
-        }
-    }
-
-    /// Runs the body of a node for which [`take_work`](Self::take_work) returned `None`. Only
-    /// the thread that started the node calls it, once.
-    pub(super) fn call_shared(&self, slot: Slot) -> Result<(), String> {
-        match &self.bodies[slot as usize] {
-            BodyCell::Shared(body) => body(),
-            BodyCell::Owned(_) => unreachable!("an owned body is taken, not called in place"),
+            BodyCell::Owned(cell) => {
+                StartedBody::Owned(cell.lock().take().expect("a node starts once"))
+            }
+            BodyCell::Shared(body) => StartedBody::Shared(body),
         }
     }
 
@@ -406,6 +433,11 @@ mod tests {
         for other in 0..others {
             graph.node(format!("other{other}"));
         }
+        table_of(graph)
+    }
+
+    /// The table of `graph`'s run in rank order, and the slot of each named node.
+    fn table_of(graph: GraphBuilder) -> (NodeTable, impl Fn(&str) -> Slot) {
         let dag = graph.build().unwrap();
         let work = dag
             .nodes()
@@ -444,6 +476,34 @@ mod tests {
         after_child.sort_unstable();
         assert_eq!(after_child, [last, wide]);
         assert!(table.successors_after_start(a).is_empty());
+    }
+
+    /// A node's inline successor is its one finish-successor, only when that waits for it
+    /// alone, is of its lane and releases nothing as it starts.
+    #[cfg(not(taskyard_loom))]
+    #[test]
+    fn inline_successor_is_a_chain_link_only() {
+        use crate::lane::Lane;
+
+        let mut graph = GraphBuilder::new();
+        for name in ["a", "b", "c", "d", "e", "f", "g", "h", "x"] {
+            graph.node(name);
+        }
+        graph.node("link").after("a");
+        graph.node("fork1").after("b");
+        graph.node("fork2").after("b");
+        graph.node("join").after("c").after("x");
+        graph.node("urgent").after("d").lane(Lane::High);
+        graph.node("starter").after("e");
+        graph.node("watcher").after_start("starter");
+        graph.node("half").after("f").after_start("x");
+        graph.node("follower").after_start("g");
+        let (table, slot) = table_of(graph);
+        let inline = |name| table.inline_successor(slot(name));
+        assert_eq!(inline("a"), Some(slot("link")));
+        for name in ["b", "c", "d", "e", "f", "g", "h", "link"] {
+            assert_eq!(inline(name), None, "{name}");
+        }
     }
 
     /// Times past what the packed counter holds, before and after the latest.

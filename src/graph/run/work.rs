@@ -50,6 +50,24 @@ pub(super) enum NodeBody {
     Shared(SharedWork),
 }
 
+/// The body of a node that started, as [`NodeTable::take_body`](super::table::NodeTable::take_body) hands it out.
+pub(super) enum StartedBody<'t> {
+    Owned(NodeWork),
+    /// Called in place, by the one thread that started the node.
+    Shared(&'t SharedWork),
+}
+
+impl StartedBody<'_> {
+    /// Runs the body's next step: a closure's only step, or a task's next.
+    #[inline]
+    pub(super) fn step(self, cx: &mut Cx<'_>) -> Progress {
+        match self {
+            Self::Owned(work) => work.step(cx),
+            Self::Shared(body) => Progress::Done(body()),
+        }
+    }
+}
+
 pub(super) trait Work: Send + 'static {
     fn step(self: Box<Self>, cx: &mut Cx<'_>) -> Progress;
 }
