@@ -97,6 +97,10 @@ const STEAL_BATCH_FROM: usize = 2;
 /// Without node times, how many nodes a searcher runs between two readings of the clock (for
 /// its [`CONTINUATION_BUDGET`]).
 const UNTIMED_CLOCK_EVERY: u32 = 16;
+const _: () = assert!(
+    CONTINUATION_NODES % UNTIMED_CLOCK_EVERY == 0,
+    "the node budget is checked with the clock"
+);
 
 /// How many times a searcher looks again when a peer took the node it saw first.
 const RETAKE_ATTEMPTS: usize = 64;
@@ -463,8 +467,8 @@ impl<S: SearcherSpawner> GraphRun<S> {
             });
             queued[lane.index()] -= 1;
         }
-        drop(queue);
-        if queued != [0; Lane::COUNT] {
+        if queue.is_some() {
+            drop(queue);
             for lane in Lane::ALL {
                 self.add_searchers(lane, queued[lane.index()]);
             }
@@ -783,8 +787,12 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     }),
                 };
                 ran += 1;
+                // The budget is checked when the clock is read.
+                let mut within_budget = true;
                 if timed || ran % UNTIMED_CLOCK_EVERY == 0 {
                     clock = run.now();
+                    within_budget = ran < CONTINUATION_NODES
+                        && clock.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
                 }
                 // This node's end, the ready time of what it releases, and the start of the
                 // node run next.
@@ -798,8 +806,6 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     }
                     latest_end = latest_end.max(now);
                 }
-                let within_budget = ran < CONTINUATION_NODES
-                    && now.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
                 // The chain's case: the node's one successor, released by this end alone,
                 // runs next if it beats everything queued here (only this worker adds to its
                 // queue, so a thief can only make the queue's best worse meanwhile).

@@ -9,6 +9,9 @@
 
 use crate::lane::Lane;
 
+/// The most levels a [`PositionSet`] has: `u32` positions, six bits per level.
+const MAX_LEVELS: usize = 6;
+
 /// A set of positions below a bound, with the smallest found in a few word reads.
 pub(super) struct PositionSet {
     /// `levels[0]` has a bit per position; each next level a bit per word of the one before,
@@ -25,6 +28,7 @@ impl PositionSet {
         loop {
             let words = bits.div_ceil(64);
             levels.push(vec![0; words]);
+            debug_assert!(levels.len() <= MAX_LEVELS, "positions are u32");
             if words == 1 {
                 return Self { levels, len: 0 };
             }
@@ -46,17 +50,37 @@ impl PositionSet {
         }
     }
 
-    pub(super) fn remove(&mut self, position: u32) {
-        self.len -= 1;
-        let mut index = position as usize;
-        for level in &mut self.levels {
-            let word = &mut level[index / 64];
-            *word &= !(1 << (index % 64));
-            if *word != 0 {
-                return;
+    /// Removes the smallest position; returns it and the smallest of those left. One walk
+    /// down finds it; the walk back up stops at the first word that still has a bit, and the
+    /// next smallest is found from there down (on a wide front, in the same bottom word).
+    pub(super) fn pop_first(&mut self) -> Option<(u32, Option<u32>)> {
+        // Per level, the index of the bit on the way down to the smallest position.
+        let mut path = [0; MAX_LEVELS];
+        let mut index = 0;
+        for (depth, level) in self.levels.iter().enumerate().rev() {
+            let word = level[index];
+            if word == 0 {
+                return None;
             }
-            index /= 64;
+            index = index * 64 + word.trailing_zeros() as usize;
+            path[depth] = index;
         }
+        self.len -= 1;
+        let first = index as u32;
+        let levels = self.levels.len();
+        for (depth, &bit) in path.iter().enumerate().take(levels) {
+            let word = &mut self.levels[depth][bit / 64];
+            // The bit on the path is the word's lowest.
+            *word &= *word - 1;
+            if *word != 0 {
+                let mut index = bit / 64 * 64 + word.trailing_zeros() as usize;
+                for level in self.levels[..depth].iter().rev() {
+                    index = index * 64 + level[index].trailing_zeros() as usize;
+                }
+                return Some((first, Some(index as u32)));
+            }
+        }
+        Some((first, None))
     }
 
     /// How many positions the set holds (each is inserted once and removed once).
@@ -64,7 +88,9 @@ impl PositionSet {
         self.len
     }
 
-    pub(super) fn first(&self) -> Option<u32> {
+    /// The smallest position, for tests to compare with a model.
+    #[cfg(test)]
+    fn first(&self) -> Option<u32> {
         let mut index = 0;
         for level in self.levels.iter().rev() {
             let word = level[index];
@@ -112,10 +138,7 @@ impl ReadySets {
 
     /// Takes the best node of `lane`; returns its position and that of the lane's next best.
     pub(super) fn pop(&mut self, lane: Lane) -> Option<(u32, Option<u32>)> {
-        let set = self.lanes[lane.index()].as_mut()?;
-        let position = set.first()?;
-        set.remove(position);
-        Some((position, set.first()))
+        self.lanes[lane.index()].as_mut()?.pop_first()
     }
 }
 
@@ -138,21 +161,21 @@ mod tests {
                 state ^= state << 17;
                 let position = (state % bound as u64) as u32;
                 if state % 3 == 0 {
-                    if let Some(&first) = model.first() {
-                        set.remove(first);
-                        model.remove(&first);
-                    }
+                    let popped = model.pop_first();
+                    let next = model.first().copied();
+                    assert_eq!(set.pop_first(), popped.map(|first| (first, next)));
                 } else if model.insert(position) {
                     set.insert(position);
                 }
                 assert_eq!(set.first(), model.first().copied(), "bound {bound}");
                 assert_eq!(set.len(), model.len(), "bound {bound}");
             }
-            while let Some(first) = set.first() {
+            while let Some((first, next)) = set.pop_first() {
                 assert_eq!(model.pop_first(), Some(first));
-                set.remove(first);
+                assert_eq!(model.first().copied(), next);
             }
             assert!(model.is_empty());
+            assert_eq!(set.first(), None);
         }
     }
 }
