@@ -384,9 +384,11 @@ impl<S: SearcherSpawner> GraphRun<S> {
         }
     }
 
-    /// A chain's case, without the queueing machinery of [`release`](Self::release): when
-    /// `slot`, the one successor of a node that ended at `now` on `worker`, is of the searcher's
-    /// `lane` and beats everything queued there, retires its edge and returns what to run next
+    /// A node with one successor, without the queueing machinery of [`release`](Self::release)
+    /// (the searcher's inner loop has run the chain's links already; this is for a successor
+    /// that also waits for others, as in a fan-in): when `slot`, the one successor of a node
+    /// that ended at `now` on `worker`, is of the searcher's `lane` and beats everything queued
+    /// there, retires its edge and returns what to run next
     /// (`Some(None)`: nothing was released). `None` when the case does not apply and nothing
     /// was retired. Checking the queue first is sound because only this worker adds to its
     /// queue: a thief can only make its best worse.
