@@ -50,8 +50,10 @@ pub(super) enum NodeBody {
     Shared(SharedWork),
 }
 
-/// The body of a node that started, as [`NodeTable::take_body`](super::table::NodeTable::take_body) hands it out.
+/// The body of a node that started, as
+/// [`NodeTable::take_body`](super::table::NodeTable::take_body) hands it out.
 pub(super) enum StartedBody<'t> {
+    /// Moved out of the table, to be stepped (and handed back if it yields or waits).
     Owned(NodeWork),
     /// Called in place, by the one thread that started the node.
     Shared(&'t SharedWork),
