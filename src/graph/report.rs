@@ -308,12 +308,15 @@ pub(crate) trait LineSource: Send + Sync {
     fn lines(&self) -> Vec<NodeReport>;
 }
 
-/// A graph's cost-weighted critical path: its length and one path's nodes, first to last.
+/// A graph's cost-weighted critical path (its length and one path's nodes, first to last) and
+/// its total work: the figures every report of the graph shows, computed once per graph rather
+/// than in every run (a pass over the costs is a pass over a million nodes on a large graph).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CriticalPath {
     len: u64,
     /// Shared by every report of the graph: on a chain it is the whole graph.
     nodes: Arc<[NodeId]>,
+    total_work: Duration,
 }
 
 impl CriticalPath {
@@ -323,6 +326,7 @@ impl CriticalPath {
         Self {
             len: super::rank::critical_path_len(&lengths),
             nodes: super::rank::critical_path_nodes(dag, &dag.costs, &lengths).into(),
+            total_work: dag.total_work(),
         }
     }
 }
@@ -391,7 +395,7 @@ impl GraphReport {
             }
             makespan = makespan.max(node.end().unwrap_or_default());
         }
-        let mut report = Self::deferred(dag, critical, policy, None, makespan, busy);
+        let mut report = Self::deferred(critical, policy, None, makespan, busy);
         report.nodes = OnceLock::from(nodes);
         report
     }
@@ -400,7 +404,6 @@ impl GraphReport {
     /// source). The caller gives the figures that need every node's times: the makespan and
     /// each worker's busy time.
     pub(crate) fn deferred(
-        dag: &Dag,
         critical: &CriticalPath,
         policy: Policy,
         source: Option<Arc<dyn LineSource>>,
@@ -413,7 +416,7 @@ impl GraphReport {
             makespan,
             critical_path: Duration::from_nanos(critical.len),
             critical_nodes: Arc::clone(&critical.nodes),
-            total_work: dag.total_work(),
+            total_work: critical.total_work,
             workers: busy.len(),
             busy,
             policy,

@@ -63,7 +63,7 @@ use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
 use super::table::{NodeTable, Ran, RunRecord, Slot};
-use super::work::{NodeWork, Progress, StartedBody};
+use super::work::{NodeWork, Pause, Progress, StartedBody};
 use crate::graph::dag::Dag;
 use crate::graph::order::ReadyOrder;
 use crate::graph::report::{CriticalPath, GraphReport, LineSource};
@@ -333,14 +333,7 @@ impl<S> GraphRun<S> {
                 .map(|busy| Duration::from_nanos(busy.load(Relaxed)))
                 .collect();
             let source = Arc::clone(record) as Arc<dyn LineSource>;
-            GraphReport::deferred(
-                &record.dag,
-                &self.critical,
-                policy,
-                Some(source),
-                makespan,
-                busy,
-            )
+            GraphReport::deferred(&self.critical, policy, Some(source), makespan, busy)
         };
         let waker = {
             let mut done = self.done.lock();
@@ -711,18 +704,19 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             run.searching[lane.index()].fetch_add(1, SeqCst);
         }
         let table = &run.record.table;
-        let own = &run.ready[worker];
         let timed = table.timed();
         let step_start = run.now();
-        // The latest clock reading: taken after every node when nodes are timed, else after
-        // every `UNTIMED_CLOCK_EVERY` nodes, for the step's budget.
-        let mut clock = step_start;
-        let mut ran = 0;
-        let mut finished = 0;
-        // Time spent on nodes started on this worker, and the latest end, added to the run's
-        // totals once per step.
-        let mut busy = 0;
-        let mut latest_end = 0;
+        let mut state = StepState {
+            worker,
+            step_start,
+            slot: 0,
+            how: Ran::default(),
+            clock: step_start,
+            ran: 0,
+            finished: 0,
+            busy: 0,
+            latest_end: 0,
+        };
         // The node to run next, kept here rather than in `current` until the step ends (every
         // `break` below leaves it `None`).
         let mut next_up = current.take();
@@ -733,13 +727,13 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     Some(slot) => {
                         let ready = run.record.table.ready(slot);
                         if timed {
-                            clock = run.now();
+                            state.clock = run.now();
                         }
                         run.start(
                             Released {
                                 slot,
                                 ready,
-                                start: clock,
+                                start: state.clock,
                             },
                             worker,
                         )
@@ -755,91 +749,70 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     }
                 },
             };
-            let Running {
-                mut slot,
-                work,
-                ran: mut how,
-            } = running;
-            let mut body = work.map_or_else(|| table.take_body(slot), StartedBody::Owned);
-            // Runs the node and, while the chain's case holds, the successor its end releases.
-            let (result, now, within_budget) = loop {
-                let progress = catch_unwind(AssertUnwindSafe(|| body.step(cx)));
-                let yielded = matches!(progress, Ok(Progress::Yield(_)));
-                let result = match progress {
-                    Ok(Progress::Done(result)) => result,
-                    Ok(Progress::Yield(work) | Progress::Pending(work)) => {
-                        // The node keeps this searcher, which stops counting as one until its
-                        // next step, so that queued nodes of the lane get a searcher of their
-                        // own: the node may be waiting (by polling or by a waker) for one of
-                        // them.
-                        *current = Some(Running {
-                            slot,
-                            work: Some(work),
-                            ran: how,
-                        });
-                        *waiting = true;
-                        if run.leave_searching(lane) {
-                            run.add_searchers(lane, 1);
-                        }
-                        break 'search if yielded { Step::Yield } else { Step::Pending };
+            let Running { slot, work, ran } = running;
+            let body = work.map_or_else(|| table.take_body(slot), StartedBody::Owned);
+            (state.slot, state.how) = (slot, ran);
+            // One panic boundary around the node and the chain's links after it: the state
+            // says which node was running when a panic unwound out of the loop.
+            let links = catch_unwind(AssertUnwindSafe(|| {
+                if timed {
+                    run.run_links::<true>(&mut state, body, lane, cx)
+                } else {
+                    run.run_links::<false>(&mut state, body, lane, cx)
+                }
+            }));
+            let (result, now, within_budget) = match links {
+                Ok(LinksEnd::Ended {
+                    result,
+                    now,
+                    within_budget,
+                }) => (result, now, within_budget),
+                Ok(LinksEnd::Paused(work, pause)) => {
+                    // The node keeps this searcher, which stops counting as one until its
+                    // next step, so that queued nodes of the lane get a searcher of their
+                    // own: the node may be waiting (by polling or by a waker) for one of them.
+                    *current = Some(Running {
+                        slot: state.slot,
+                        work: Some(work),
+                        ran: state.how,
+                    });
+                    *waiting = true;
+                    if run.leave_searching(lane) {
+                        run.add_searchers(lane, 1);
                     }
-                    Err(payload) => Err(match crate::error::panic_message(payload.as_ref()) {
+                    break 'search match pause {
+                        Pause::Yield => Step::Yield,
+                        Pause::Pending => Step::Pending,
+                    };
+                }
+                Err(payload) => {
+                    let message = match crate::error::panic_message(payload.as_ref()) {
                         Some(message) => format!("panicked: {message}"),
                         None => "panicked".to_owned(),
-                    }),
-                };
-                ran += 1;
-                // The budget is checked when the clock is read.
-                let mut within_budget = true;
-                if timed || ran % UNTIMED_CLOCK_EVERY == 0 {
-                    clock = run.now();
-                    within_budget = ran < CONTINUATION_NODES
-                        && clock.saturating_sub(step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
-                }
-                // This node's end, the ready time of what it releases, and the start of the
-                // node run next.
-                let now = clock;
-                if timed {
-                    let ran_for = now.saturating_sub(how.start);
-                    if how.worker == worker {
-                        busy += ran_for;
+                    };
+                    let (now, within_budget) = if timed {
+                        state.close::<true, S>(run)
                     } else {
-                        run.busy[how.worker].fetch_add(ran_for, Relaxed);
-                    }
-                    latest_end = latest_end.max(now);
+                        state.close::<false, S>(run)
+                    };
+                    (Err(message), now, within_budget)
                 }
-                // The chain's case: the node's one successor, released by this end alone,
-                // runs next if it beats everything queued here (only this worker adds to its
-                // queue, so a thief can only make the queue's best worse meanwhile).
-                if within_budget
-                    && result.is_ok()
-                    && let Some(next) = table.inline_successor(slot)
-                    && next < own.best(lane)
-                {
-                    table.end(slot, how, now, true);
-                    finished += 1;
-                    body = table.take_body(next);
-                    (slot, how) = (
-                        next,
-                        Ran {
-                            worker,
-                            ready: now,
-                            start: now,
-                        },
-                    );
-                    continue;
-                }
-                break (result, now, within_budget);
             };
             let take = within_budget.then_some(lane);
-            let (count, next) = run.finish((slot, how), result, now, take, worker);
-            finished += count;
+            let (count, next) = run.finish((state.slot, state.how), result, now, take, worker);
+            state.finished += count;
             match next {
                 Some(next) => next_up = Some(run.start(next, worker)),
                 None if !within_budget => break Step::Yield,
                 None => {}
             }
         };
+        let StepState {
+            mut busy,
+            mut latest_end,
+            finished,
+            ..
+        } = state;
         if !timed {
             // Without node times, a worker's busy time is the time its searchers' steps took,
             // and the run's end the latest end of a step that ended a node.
@@ -851,6 +824,118 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         }
         run.retire(finished, worker, busy, latest_end);
         step
+    }
+}
+
+/// Where a searcher's step stands: the node it runs, the latest clock reading and what the
+/// step has counted so far. [`GraphRun::run_links`] updates it node by node, so that when a
+/// node panics, the caller knows which one.
+struct StepState {
+    /// The worker the step runs on.
+    worker: usize,
+    step_start: u64,
+    /// The node running, and where and when it started.
+    slot: Slot,
+    how: Ran,
+    /// Taken after every node when nodes are timed, else after every `UNTIMED_CLOCK_EVERY`
+    /// nodes, for the step's budget.
+    clock: u64,
+    /// Nodes run in this step, for the budget.
+    ran: u32,
+    /// Nodes ended in this step.
+    finished: usize,
+    /// Time spent on nodes started on this worker, and the latest end: added to the run's
+    /// totals once per step.
+    busy: u64,
+    latest_end: u64,
+}
+
+impl StepState {
+    /// Counts the running node's end: reads the clock if it is time to, and returns the end's
+    /// time (also the ready time of what it releases and the start of the node run next) and
+    /// whether the step is still within its budget (checked when the clock is read).
+    #[inline]
+    fn close<const TIMED: bool, S>(&mut self, run: &GraphRun<S>) -> (u64, bool) {
+        self.ran += 1;
+        let mut within_budget = true;
+        if TIMED || self.ran % UNTIMED_CLOCK_EVERY == 0 {
+            self.clock = run.now();
+            within_budget = self.ran < CONTINUATION_NODES
+                && self.clock.saturating_sub(self.step_start)
+                    < CONTINUATION_BUDGET.as_nanos() as u64;
+        }
+        let now = self.clock;
+        if TIMED {
+            let ran_for = now.saturating_sub(self.how.start);
+            if self.how.worker == self.worker {
+                self.busy += ran_for;
+            } else {
+                run.busy[self.how.worker].fetch_add(ran_for, Relaxed);
+            }
+            self.latest_end = self.latest_end.max(now);
+        }
+        (now, within_budget)
+    }
+}
+
+/// How [`GraphRun::run_links`] stopped.
+enum LinksEnd {
+    /// The last node it ran ended, at `now`, and its successors are not released yet.
+    Ended {
+        result: Result<(), String>,
+        now: u64,
+        within_budget: bool,
+    },
+    /// The node in the state's slot yielded or waits; here is its work back.
+    Paused(NodeWork, Pause),
+}
+
+impl<S> GraphRun<S> {
+    /// Runs `body`, the body of the node in `state.slot`, and, while the chain's case holds,
+    /// the successor its end releases; `TIMED` is the table's [`NodeTable::timed`].
+    ///
+    /// The chain's case: the node's one successor, released by this end alone, runs next if it
+    /// beats everything queued on this worker (only this worker adds to its queue, so a thief
+    /// can only make the queue's best worse meanwhile). Such a link touches no counter, list or
+    /// queue, and this loop keeps little more than that in flight.
+    #[inline]
+    fn run_links<'t, const TIMED: bool>(
+        &'t self,
+        state: &mut StepState,
+        mut body: StartedBody<'t>,
+        lane: Lane,
+        cx: &mut Cx<'_>,
+    ) -> LinksEnd {
+        let table = &self.record.table;
+        let best = &self.ready[state.worker].best[lane.index()];
+        loop {
+            let result = match body.step(cx) {
+                Progress::Done(result) => result,
+                Progress::Paused(work, pause) => return LinksEnd::Paused(work, pause),
+            };
+            let (now, within_budget) = state.close::<TIMED, S>(self);
+            if within_budget
+                && result.is_ok()
+                && let Some(next) = table.inline_successor(state.slot)
+                && next < best.load(Relaxed)
+            {
+                table.end(state.slot, state.how, now, true);
+                state.finished += 1;
+                body = table.take_body(next);
+                state.slot = next;
+                state.how = Ran {
+                    worker: state.worker,
+                    ready: now,
+                    start: now,
+                };
+                continue;
+            }
+            return LinksEnd::Ended {
+                result,
+                now,
+                within_budget,
+            };
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use crate::sync::atomic::{
 
 use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
 
-/// How a node's run ended, in the high half of [`NodeRecord::outcome`].
+/// How a node's run ended, in the high half of its entry in [`NodeTable::outcomes`].
 pub(super) const NOT_RUN: u32 = 0;
 pub(super) const DONE: u32 = 1;
 pub(super) const FAILED: u32 = 2;
@@ -55,8 +55,8 @@ const _: () = assert!(
 /// as a whole, with event times raised in the node's record.
 const WIDE: u64 = 1 << 62;
 
-/// What a run writes of one node: the ready time of a queued node when it is queued, and the
-/// whole record when the node ends.
+/// The times a run writes of one node: the ready time of a queued node when it is queued, and
+/// all three when the node ends (none, without node times, but a fallback ready time).
 #[derive(Default)]
 struct NodeRecord {
     /// Nanoseconds since the run's start. Before the node is released it is a fallback for
@@ -65,9 +65,6 @@ struct NodeRecord {
     ready: AtomicU64,
     start: AtomicU64,
     end: AtomicU64,
-    /// The status in the high half; in the low half, the worker that started the node, or for
-    /// a skipped node the failed node it traces back to.
-    outcome: AtomicU64,
 }
 
 fn outcome(status: u32, detail: u32) -> u64 {
@@ -75,7 +72,7 @@ fn outcome(status: u32, detail: u32) -> u64 {
 }
 
 /// How a node that ended ran: on which worker it started, when it was ready and started.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub(super) struct Ran {
     pub(super) worker: usize,
     pub(super) ready: u64,
@@ -154,6 +151,10 @@ pub(super) struct NodeTable {
     /// count and time (see [`COUNT_BITS`]), or [`WIDE`].
     pending: Box<[AtomicU64]>,
     records: Box<[NodeRecord]>,
+    /// Per node, the status in the high half; in the low half, the worker that started the
+    /// node, or for a skipped node the failed node it traces back to. Apart from the records:
+    /// a run without node times writes only this, a quarter of the memory per node.
+    outcomes: Box<[AtomicU64]>,
     bodies: Box<[BodyCell]>,
     lanes: Box<[Lane]>,
     /// Successors that wait for the node to finish, and those that wait for it to start.
@@ -200,6 +201,9 @@ impl NodeTable {
         Self {
             pending,
             records: nodes().map(|_| NodeRecord::default()).collect(),
+            outcomes: nodes()
+                .map(|_| AtomicU64::new(outcome(NOT_RUN, 0)))
+                .collect(),
             bodies: nodes()
                 .map(|node| {
                     let body = bodies[node.index()].take();
@@ -328,23 +332,22 @@ impl NodeTable {
     /// says. The whole record is written here, when the node's line is complete: a run
     /// abandoned while the node ran reports it not run. Without node times, only the outcome.
     pub(super) fn end(&self, slot: Slot, ran: Ran, now: u64, ok: bool) {
-        let record = &self.records[slot as usize];
         if self.timed {
+            let record = &self.records[slot as usize];
             record.ready.store(ran.ready, Relaxed);
             record.start.store(ran.start, Relaxed);
             record.end.store(now, Relaxed);
         }
         let status = if ok { DONE } else { FAILED };
         let outcome = outcome(status, ran.worker as u32);
-        record.outcome.store(outcome, Relaxed);
+        self.outcomes[slot as usize].store(outcome, Relaxed);
     }
 
     /// Marks the node in `slot` skipped because `cause` failed; false if it was already
     /// marked. A node reached here was never released (see `skip_dependents`), so only a skip
     /// changes it.
     pub(super) fn skip(&self, slot: Slot, cause: NodeId) -> bool {
-        self.records[slot as usize]
-            .outcome
+        self.outcomes[slot as usize]
             .compare_exchange(
                 outcome(NOT_RUN, 0),
                 outcome(SKIPPED, cause.0),
@@ -356,7 +359,7 @@ impl NodeTable {
 
     /// The node's status and the worker that ran it (or the node that caused its skip).
     fn outcome(&self, slot: Slot) -> (u32, u32) {
-        let outcome = self.records[slot as usize].outcome.load(Relaxed);
+        let outcome = self.outcomes[slot as usize].load(Relaxed);
         ((outcome >> 32) as u32, outcome as u32)
     }
 }

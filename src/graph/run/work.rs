@@ -25,10 +25,17 @@ impl<E: fmt::Display> IntoNodeResult for Result<(), E> {
 /// What one step of a node's work came to.
 pub(super) enum Progress {
     Done(Result<(), String>),
-    /// The work wants to run again soon; here it is back.
-    Yield(NodeWork),
-    /// The work waits for a wake-up; here it is back.
-    Pending(NodeWork),
+    /// The work is not done; here it is back.
+    Paused(NodeWork, Pause),
+}
+
+/// Why a node's work handed control back before it was done.
+#[derive(Clone, Copy)]
+pub(super) enum Pause {
+    /// It wants to run again soon.
+    Yield,
+    /// It waits for a wake-up.
+    Pending,
 }
 
 /// A node's work, boxed once when the node is added.
@@ -99,8 +106,8 @@ where
     fn step(mut self: Box<Self>, cx: &mut Cx<'_>) -> Progress {
         match self.0.step(cx) {
             Step::Done(out) => Progress::Done(out.into_node_result()),
-            Step::Yield => Progress::Yield(self),
-            Step::Pending => Progress::Pending(self),
+            Step::Yield => Progress::Paused(self, Pause::Yield),
+            Step::Pending => Progress::Paused(self, Pause::Pending),
         }
     }
 }
