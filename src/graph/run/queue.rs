@@ -3,9 +3,11 @@
 //!
 //! Positions are unique and below the node count, so a lane's queue is a bit set with a
 //! summary level per 64 words: pushing sets a bit (and a summary bit when its word was empty),
-//! taking the smallest reads one word per level. A graph that fans out queues a whole level of
-//! nodes at once (rank order is breadth first on a tree); a binary heap would pay a cache miss
-//! per level of the heap on each pop, where this pays about `log64(nodes)` word reads.
+//! taking the smallest reads the lowest word that is not empty, which the set keeps track of,
+//! and walks the levels only when that word empties. A graph that fans out queues a whole
+//! level of nodes at once (rank order is breadth first on a tree); a binary heap would pay a
+//! cache miss per level of the heap on each pop, where this pays one word read, and about
+//! `log64(nodes)` more once per 64 nodes of a dense front.
 
 use crate::lane::Lane;
 
@@ -18,6 +20,10 @@ pub(super) struct PositionSet {
     /// set when that word is not zero. The last level is one word.
     levels: Vec<Vec<u64>>,
     len: usize,
+    /// While the set is not empty, the index of its lowest word in `levels[0]` that is not
+    /// zero: a front popped in order takes its next position from that word without walking
+    /// the levels, and walks them once per 64 positions.
+    low: usize,
 }
 
 impl PositionSet {
@@ -30,15 +36,22 @@ impl PositionSet {
             levels.push(vec![0; words]);
             debug_assert!(levels.len() <= MAX_LEVELS, "positions are u32");
             if words == 1 {
-                return Self { levels, len: 0 };
+                return Self {
+                    levels,
+                    len: 0,
+                    low: 0,
+                };
             }
             bits = words;
         }
     }
 
     pub(super) fn insert(&mut self, position: u32) {
-        self.len += 1;
         let mut index = position as usize;
+        if self.len == 0 || index / 64 < self.low {
+            self.low = index / 64;
+        }
+        self.len += 1;
         for level in &mut self.levels {
             let word = &mut level[index / 64];
             let was_empty = *word == 0;
@@ -50,37 +63,40 @@ impl PositionSet {
         }
     }
 
-    /// Removes the smallest position; returns it and the smallest of those left. One walk
-    /// down finds it; the walk back up stops at the first word that still has a bit, and the
-    /// next smallest is found from there down (on a wide front, in the same bottom word).
+    /// Removes the smallest position; returns it and the smallest of those left. Both come
+    /// from the lowest word; only when that word empties does the pop clear its bits up the
+    /// levels (up to the first word that keeps one) and walk down to the next lowest word.
     pub(super) fn pop_first(&mut self) -> Option<(u32, Option<u32>)> {
-        // Per level, the index of the bit on the way down to the smallest position.
-        let mut path = [0; MAX_LEVELS];
-        let mut index = 0;
-        for (depth, level) in self.levels.iter().enumerate().rev() {
-            let word = level[index];
-            if word == 0 {
-                return None;
-            }
-            index = index * 64 + word.trailing_zeros() as usize;
-            path[depth] = index;
+        if self.len == 0 {
+            return None;
         }
         self.len -= 1;
-        let first = index as u32;
-        let levels = self.levels.len();
-        for (depth, &bit) in path.iter().enumerate().take(levels) {
-            let word = &mut self.levels[depth][bit / 64];
-            // The bit on the path is the word's lowest.
-            *word &= *word - 1;
-            if *word != 0 {
-                let mut index = bit / 64 * 64 + word.trailing_zeros() as usize;
-                for level in self.levels[..depth].iter().rev() {
-                    index = index * 64 + level[index].trailing_zeros() as usize;
-                }
-                return Some((first, Some(index as u32)));
-            }
+        let low = self.low;
+        let word = &mut self.levels[0][low];
+        let first = (low * 64) as u32 + word.trailing_zeros();
+        *word &= *word - 1;
+        if *word != 0 {
+            return Some((first, Some((low * 64) as u32 + word.trailing_zeros())));
         }
-        Some((first, None))
+        let mut index = low;
+        for level in &mut self.levels[1..] {
+            let word = &mut level[index / 64];
+            *word &= !(1 << (index % 64));
+            if *word != 0 {
+                break;
+            }
+            index /= 64;
+        }
+        if self.len == 0 {
+            return Some((first, None));
+        }
+        let mut index = 0;
+        for level in self.levels[1..].iter().rev() {
+            index = index * 64 + level[index].trailing_zeros() as usize;
+        }
+        self.low = index;
+        let next = index * 64 + self.levels[0][index].trailing_zeros() as usize;
+        Some((first, Some(next as u32)))
     }
 
     /// How many positions the set holds (each is inserted once and removed once).
