@@ -720,7 +720,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
         // The node to run next, kept here rather than in `current` until the step ends (every
         // `break` below leaves it `None`).
         let mut next_up = current.take();
-        let step = 'search: loop {
+        let step = loop {
             let running = match next_up.take() {
                 Some(running) => running,
                 None => match run.take_ready(lane, worker) {
@@ -780,7 +780,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     if run.leave_searching(lane) {
                         run.add_searchers(lane, 1);
                     }
-                    break 'search match pause {
+                    break match pause {
                         Pause::Yield => Step::Yield,
                         Pause::Pending => Step::Pending,
                     };
@@ -790,11 +790,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                         Some(message) => format!("panicked: {message}"),
                         None => "panicked".to_owned(),
                     };
-                    let (now, within_budget) = if timed {
-                        state.close::<true, S>(run)
-                    } else {
-                        state.close::<false, S>(run)
-                    };
+                    let (now, within_budget) = state.close(run, timed);
                     (Err(message), now, within_budget)
                 }
             };
@@ -853,19 +849,20 @@ struct StepState {
 impl StepState {
     /// Counts the running node's end: reads the clock if it is time to, and returns the end's
     /// time (also the ready time of what it releases and the start of the node run next) and
-    /// whether the step is still within its budget (checked when the clock is read).
+    /// whether the step is still within its budget (checked when the clock is read). `timed`
+    /// is the table's [`NodeTable::timed`]; the chain's loop passes it as a constant.
     #[inline]
-    fn close<const TIMED: bool, S>(&mut self, run: &GraphRun<S>) -> (u64, bool) {
+    fn close<S>(&mut self, run: &GraphRun<S>, timed: bool) -> (u64, bool) {
         self.ran += 1;
         let mut within_budget = true;
-        if TIMED || self.ran % UNTIMED_CLOCK_EVERY == 0 {
+        if timed || self.ran % UNTIMED_CLOCK_EVERY == 0 {
             self.clock = run.now();
             within_budget = self.ran < CONTINUATION_NODES
                 && self.clock.saturating_sub(self.step_start)
                     < CONTINUATION_BUDGET.as_nanos() as u64;
         }
         let now = self.clock;
-        if TIMED {
+        if timed {
             let ran_for = now.saturating_sub(self.how.start);
             if self.how.worker == self.worker {
                 self.busy += ran_for;
@@ -913,7 +910,7 @@ impl<S> GraphRun<S> {
                 Progress::Done(result) => result,
                 Progress::Paused(work, pause) => return LinksEnd::Paused(work, pause),
             };
-            let (now, within_budget) = state.close::<TIMED, S>(self);
+            let (now, within_budget) = state.close(self, TIMED);
             if within_budget
                 && result.is_ok()
                 && let Some(next) = table.inline_successor(state.slot)
