@@ -161,10 +161,12 @@ impl WorkerReady {
         }
     }
 
+    #[inline]
     fn best(&self, lane: Lane) -> u32 {
         self.best[lane.index()].load(Relaxed)
     }
 
+    #[inline]
     fn push(&self, queue: &mut ReadySets, lane: Lane, slot: Slot) {
         queue.push(lane, slot);
         let best = &self.best[lane.index()];
@@ -173,6 +175,7 @@ impl WorkerReady {
         }
     }
 
+    #[inline]
     fn pop(&self, queue: &mut ReadySets, lane: Lane) -> Option<Slot> {
         let (slot, next) = queue.pop(lane)?;
         self.best[lane.index()].store(next.unwrap_or(EMPTY), Relaxed);
@@ -421,7 +424,11 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let table = &self.record.table;
         let mut direct: Option<(Slot, u64)> = None;
         let mut queue: Option<MutexGuard<'_, ReadySets>> = None;
-        let mut queued = [0; Lane::COUNT];
+        // Nodes queued of the taken lane, and of the others: most graphs have one lane, and
+        // their releases then never touch the per-lane counts.
+        let mut queued_taken = 0;
+        let mut queued_other = [0; Lane::COUNT];
+        let mut other_lanes = false;
         for &slot in successors {
             let Some(ready) = table.retire_edge(slot, now) else {
                 continue;
@@ -439,7 +446,12 @@ impl<S: SearcherSpawner> GraphRun<S> {
             }
             // A node run next carries its ready time; one queued leaves it in its record.
             table.set_ready(slot, ready);
-            queued[lane.index()] += 1;
+            if take == Some(lane) {
+                queued_taken += 1;
+            } else {
+                queued_other[lane.index()] += 1;
+                other_lanes = true;
+            }
             own.push(queue.get_or_insert_with(|| own.queue.lock()), lane, slot);
         }
         // A node starts no earlier than it was ready: another predecessor may have read the
@@ -450,7 +462,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
             start: ready,
         });
         if let (Some(lane), None, Some(queue)) = (take, next, queue.as_mut())
-            && queued[lane.index()] > 0
+            && queued_taken > 0
         {
             next = own.pop(queue, lane).map(|slot| {
                 let ready = table.ready(slot);
@@ -460,12 +472,17 @@ impl<S: SearcherSpawner> GraphRun<S> {
                     start: ready.max(now),
                 }
             });
-            queued[lane.index()] -= 1;
+            queued_taken -= 1;
         }
         if queue.is_some() {
             drop(queue);
-            for lane in Lane::ALL {
-                self.add_searchers(lane, queued[lane.index()]);
+            if let Some(lane) = take {
+                self.add_searchers(lane, queued_taken);
+            }
+            if other_lanes {
+                for lane in Lane::ALL {
+                    self.add_searchers(lane, queued_other[lane.index()]);
+                }
             }
         }
         next

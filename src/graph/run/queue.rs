@@ -16,28 +16,37 @@ const MAX_LEVELS: usize = 6;
 
 /// A set of positions below a bound, with the smallest found in a few word reads.
 pub(super) struct PositionSet {
-    /// `levels[0]` has a bit per position; each next level a bit per word of the one before,
-    /// set when that word is not zero. The last level is one word.
-    levels: Vec<Vec<u64>>,
+    /// Every level in one array, the bottom one first: it has a bit per position; each next
+    /// level has a bit per word of the one before, set when that word is not zero. The last
+    /// level is one word. One array, so that a push or a pop that stays in the bottom level
+    /// indexes it directly.
+    words: Box<[u64]>,
+    /// Where each level begins in `words` (`starts[0]` is 0), for the `depth` levels.
+    starts: [usize; MAX_LEVELS],
+    depth: usize,
     len: usize,
-    /// While the set is not empty, the index of its lowest word in `levels[0]` that is not
-    /// zero: a front popped in order takes its next position from that word without walking
-    /// the levels, and walks them once per 64 positions.
+    /// While the set is not empty, the index of its lowest bottom word that is not zero: a
+    /// front popped in order takes its next position from that word without walking the
+    /// levels, and walks them once per 64 positions.
     low: usize,
 }
 
 impl PositionSet {
     /// An empty set for positions below `bound`.
     pub(super) fn new(bound: usize) -> Self {
-        let mut levels = Vec::new();
-        let mut bits = bound.max(1);
+        let mut starts = [0; MAX_LEVELS];
+        let (mut depth, mut total, mut bits) = (0, 0, bound.max(1));
         loop {
             let words = bits.div_ceil(64);
-            levels.push(vec![0; words]);
-            debug_assert!(levels.len() <= MAX_LEVELS, "positions are u32");
+            debug_assert!(depth < MAX_LEVELS, "positions are u32");
+            starts[depth] = total;
+            depth += 1;
+            total += words;
             if words == 1 {
                 return Self {
-                    levels,
+                    words: vec![0; total].into(),
+                    starts,
+                    depth,
                     len: 0,
                     low: 0,
                 };
@@ -46,19 +55,22 @@ impl PositionSet {
         }
     }
 
+    #[inline]
     pub(super) fn insert(&mut self, position: u32) {
-        let mut index = position as usize;
-        if self.len == 0 || index / 64 < self.low {
-            self.low = index / 64;
+        let mut index = position as usize / 64;
+        if self.len == 0 || index < self.low {
+            self.low = index;
         }
         self.len += 1;
-        for level in &mut self.levels {
-            let word = &mut level[index / 64];
+        let mut bit = position as usize % 64;
+        for &start in &self.starts[..self.depth] {
+            let word = &mut self.words[start + index];
             let was_empty = *word == 0;
-            *word |= 1 << (index % 64);
+            *word |= 1 << bit;
             if !was_empty {
                 return;
             }
+            bit = index % 64;
             index /= 64;
         }
     }
@@ -66,21 +78,28 @@ impl PositionSet {
     /// Removes the smallest position; returns it and the smallest of those left. Both come
     /// from the lowest word; only when that word empties does the pop clear its bits up the
     /// levels (up to the first word that keeps one) and walk down to the next lowest word.
+    #[inline]
     pub(super) fn pop_first(&mut self) -> Option<(u32, Option<u32>)> {
         if self.len == 0 {
             return None;
         }
         self.len -= 1;
         let low = self.low;
-        let word = &mut self.levels[0][low];
+        let word = &mut self.words[low];
         let first = (low * 64) as u32 + word.trailing_zeros();
         *word &= *word - 1;
         if *word != 0 {
             return Some((first, Some((low * 64) as u32 + word.trailing_zeros())));
         }
-        let mut index = low;
-        for level in &mut self.levels[1..] {
-            let word = &mut level[index / 64];
+        self.pop_slow(first)
+    }
+
+    /// The rest of a pop that emptied the lowest word.
+    #[cold]
+    fn pop_slow(&mut self, first: u32) -> Option<(u32, Option<u32>)> {
+        let mut index = self.low;
+        for &start in &self.starts[1..self.depth] {
+            let word = &mut self.words[start + index / 64];
             *word &= !(1 << (index % 64));
             if *word != 0 {
                 break;
@@ -91,11 +110,11 @@ impl PositionSet {
             return Some((first, None));
         }
         let mut index = 0;
-        for level in self.levels[1..].iter().rev() {
-            index = index * 64 + level[index].trailing_zeros() as usize;
+        for &start in self.starts[1..self.depth].iter().rev() {
+            index = index * 64 + self.words[start + index].trailing_zeros() as usize;
         }
         self.low = index;
-        let next = index * 64 + self.levels[0][index].trailing_zeros() as usize;
+        let next = index * 64 + self.words[index].trailing_zeros() as usize;
         Some((first, Some(next as u32)))
     }
 
@@ -108,8 +127,8 @@ impl PositionSet {
     #[cfg(test)]
     fn first(&self) -> Option<u32> {
         let mut index = 0;
-        for level in self.levels.iter().rev() {
-            let word = level[index];
+        for &start in self.starts[..self.depth].iter().rev() {
+            let word = self.words[start + index];
             if word == 0 {
                 return None;
             }
@@ -138,6 +157,7 @@ impl ReadySets {
         sets
     }
 
+    #[inline]
     pub(super) fn push(&mut self, lane: Lane, position: u32) {
         let bound = self.bound;
         self.lanes[lane.index()]
@@ -153,6 +173,7 @@ impl ReadySets {
     }
 
     /// Takes the best node of `lane`; returns its position and that of the lane's next best.
+    #[inline]
     pub(super) fn pop(&mut self, lane: Lane) -> Option<(u32, Option<u32>)> {
         self.lanes[lane.index()].as_mut()?.pop_first()
     }

@@ -145,6 +145,60 @@ impl BodyCell {
     }
 }
 
+/// The nodes' bodies by slot. A graph whose bodies are all of one kind keeps them in an array
+/// of that kind: an [`fn_node`](super::Graph::fn_node) graph's entries are then 16 bytes, not
+/// the 32 of a [`BodyCell`], which a chain reads once per node.
+enum BodyCells {
+    Shared(Box<[SharedWork]>),
+    Owned(Box<[Mutex<Option<NodeWork>>]>),
+    Mixed(Box<[BodyCell]>),
+}
+
+impl BodyCells {
+    fn new(bodies: Vec<NodeBody>) -> Self {
+        let shared = |body: &NodeBody| matches!(body, NodeBody::Shared(_));
+        if bodies.iter().all(shared) {
+            let works = bodies.into_iter().map(|body| match body {
+                NodeBody::Shared(work) => work,
+                NodeBody::Owned(_) => unreachable!("every body is shared"),
+            });
+            Self::Shared(works.collect())
+        } else if !bodies.iter().any(shared) {
+            let cells = bodies.into_iter().map(|body| match body {
+                NodeBody::Owned(work) => Mutex::new(Some(work)),
+                NodeBody::Shared(_) => unreachable!("every body is owned"),
+            });
+            Self::Owned(cells.collect())
+        } else {
+            Self::Mixed(bodies.into_iter().map(BodyCell::from).collect())
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Shared(works) => works.len(),
+            Self::Owned(cells) => cells.len(),
+            Self::Mixed(cells) => cells.len(),
+        }
+    }
+
+    /// The bodies of the nodes that have not started, by slot.
+    fn into_bodies(self) -> Vec<Option<NodeBody>> {
+        match self {
+            Self::Shared(works) => works.into_iter().map(NodeBody::Shared).map(Some).collect(),
+            Self::Owned(cells) => cells
+                .into_iter()
+                .map(|cell| cell.into_inner().map(NodeBody::Owned))
+                .collect(),
+            Self::Mixed(cells) => cells.into_iter().map(BodyCell::into_body).collect(),
+        }
+    }
+}
+
+fn take_owned(cell: &Mutex<Option<NodeWork>>) -> NodeWork {
+    cell.lock().take().expect("a node starts once")
+}
+
 /// Per-node state for one run of a graph, by slot.
 pub(super) struct NodeTable {
     /// Predecessor events (finishes and starts) each node still waits for: [`SOLE`], a packed
@@ -155,7 +209,7 @@ pub(super) struct NodeTable {
     /// node, or for a skipped node the failed node it traces back to. Apart from the records:
     /// a run without node times writes only this, a quarter of the memory per node.
     outcomes: Box<[AtomicU64]>,
-    bodies: Box<[BodyCell]>,
+    bodies: BodyCells,
     lanes: Box<[Lane]>,
     /// Successors that wait for the node to finish, and those that wait for it to start.
     after_finish: SlotLists,
@@ -204,12 +258,11 @@ impl NodeTable {
             outcomes: nodes()
                 .map(|_| AtomicU64::new(outcome(NOT_RUN, 0)))
                 .collect(),
-            bodies: nodes()
-                .map(|node| {
-                    let body = bodies[node.index()].take();
-                    body.expect("one body per node").into()
-                })
-                .collect(),
+            bodies: BodyCells::new(
+                nodes()
+                    .map(|node| bodies[node.index()].take().expect("one body per node"))
+                    .collect(),
+            ),
             lanes,
             after_finish,
             after_start,
@@ -233,8 +286,8 @@ impl NodeTable {
     /// another order than the one this table was made for, `order`).
     pub(super) fn into_bodies(self, order: &ReadyOrder) -> Vec<NodeBody> {
         let mut bodies: Vec<Option<NodeBody>> = (0..self.bodies.len()).map(|_| None).collect();
-        for (slot, cell) in self.bodies.into_vec().into_iter().enumerate() {
-            bodies[order.node_at(slot as Slot).index()] = cell.into_body();
+        for (slot, body) in self.bodies.into_bodies().into_iter().enumerate() {
+            bodies[order.node_at(slot as Slot).index()] = body;
         }
         bodies
             .into_iter()
@@ -254,7 +307,13 @@ impl NodeTable {
         self.after_finish.of(slot)
     }
 
+    /// Most graphs have no start-to-start edge: then a node's start checks one flag, not its
+    /// list.
+    #[inline]
     pub(super) fn successors_after_start(&self, slot: Slot) -> &[Slot] {
+        if self.after_start.targets.is_empty() {
+            return &[];
+        }
         self.after_start.of(slot)
     }
 
@@ -271,19 +330,30 @@ impl NodeTable {
     /// Records when a node that is about to be queued became ready. (A node run at once by
     /// the thread that released it carries its ready time to [`end`](Self::end) instead.)
     pub(super) fn set_ready(&self, slot: Slot, ready: u64) {
-        self.records[slot as usize].ready.store(ready, Relaxed);
+        if self.timed {
+            self.records[slot as usize].ready.store(ready, Relaxed);
+        }
     }
 
     /// Retires one predecessor event of the node in `slot`, which happened at `now`. Returns its
     /// ready time, the latest of its predecessors' events, if this released it: exactly one
     /// caller does, the one that retires the last event, and it sees every other predecessor's
     /// writes (the `AcqRel` read-modify-writes of one counter form a release sequence).
+    /// Without node times the ready time is `now`, the last event's.
     #[inline]
     pub(super) fn retire_edge(&self, slot: Slot, now: u64) -> Option<u64> {
         let pending = &self.pending[slot as usize];
         let mut current = pending.load(Relaxed);
         if current == SOLE {
             return Some(now);
+        }
+        if !self.timed {
+            // Without node times no ready time is kept: one decrement retires the edge in
+            // either format (the count is in the low bits, no time was packed above it, and
+            // `WIDE` is above both).
+            let before = pending.fetch_sub(1, AcqRel);
+            debug_assert!(before & !WIDE != 0, "an edge retired twice");
+            return (before & !WIDE == 1).then_some(now);
         }
         let record = &self.records[slot as usize];
         if current & WIDE != 0 {
@@ -312,19 +382,27 @@ impl NodeTable {
     }
 
     /// The time a queued node was released at (see [`set_ready`](Self::set_ready)).
+    /// Without node times, 0: the node's start is the time it is taken at.
     pub(super) fn ready(&self, slot: Slot) -> u64 {
-        self.records[slot as usize].ready.load(Relaxed)
+        if self.timed {
+            self.records[slot as usize].ready.load(Relaxed)
+        } else {
+            0
+        }
     }
 
     /// Hands out the body of a node that starts: an owned body is taken out (once: a node
     /// starts once), a shared one is lent.
     #[inline]
     pub(super) fn take_body(&self, slot: Slot) -> StartedBody<'_> {
-        match &self.bodies[slot as usize] {
-            BodyCell::Owned(cell) => {
-                StartedBody::Owned(cell.lock().take().expect("a node starts once"))
-            }
-            BodyCell::Shared(body) => StartedBody::Shared(body),
+        let slot = slot as usize;
+        match &self.bodies {
+            BodyCells::Shared(works) => StartedBody::Shared(&works[slot]),
+            BodyCells::Owned(cells) => StartedBody::Owned(take_owned(&cells[slot])),
+            BodyCells::Mixed(cells) => match &cells[slot] {
+                BodyCell::Owned(cell) => StartedBody::Owned(take_owned(cell)),
+                BodyCell::Shared(work) => StartedBody::Shared(work),
+            },
         }
     }
 
@@ -536,27 +614,63 @@ mod tests {
         assert_eq!(table.retire_edge(wide, 3), Some(1_000));
     }
 
+    /// Without node times an edge is retired by one decrement, in both counter formats: the
+    /// last event releases the node, at its own time, and no earlier one does.
+    #[cfg(not(taskyard_loom))]
+    #[test]
+    fn untimed_release_counts_down_both_formats() {
+        let others = super::COUNT_MASK as usize;
+        let (mut table, slot) = fan_in(others);
+        table.set_timed(false);
+        let (child, wide, last) = (slot("child"), slot("wide"), slot("last"));
+        assert_eq!(table.retire_edge(child, 9), None);
+        assert_eq!(table.retire_edge(child, 4), Some(4));
+        for time in 0..others as u64 {
+            assert_eq!(table.retire_edge(wide, 1_000 - time), None);
+        }
+        assert_eq!(table.retire_edge(wide, 3), Some(3));
+        assert_eq!(table.retire_edge(last, 12), Some(12));
+        // Nothing is recorded as the nodes' ready times.
+        assert_eq!(table.ready(child), 0);
+    }
+
+    /// Two parents of `fan_in`'s child retire their edges at once, one at time 3 on this
+    /// thread and one at time 7 on another: what each retirement returned.
+    #[cfg(taskyard_loom)]
+    fn race_two_parents(timed: bool) -> (Option<u64>, Option<u64>) {
+        use crate::sync::{Arc, thread};
+
+        let (mut table, slot) = fan_in(0);
+        table.set_timed(timed);
+        let child = slot("child");
+        let table = Arc::new(table);
+        let other = {
+            let table = table.clone();
+            thread::spawn(move || table.retire_edge(child, 7))
+        };
+        let here = table.retire_edge(child, 3);
+        (here, other.join().unwrap())
+    }
+
     /// Two parents retire their edges at once: exactly one releases the child, and the ready
     /// time it gets is the later parent's end, whichever retires first.
     #[cfg(taskyard_loom)]
     #[test]
     fn loom_graph_release_counter_takes_latest_event() {
-        use crate::sync::{Arc, thread};
+        loom::model(|| match race_two_parents(true) {
+            (Some(ready), None) | (None, Some(ready)) => assert_eq!(ready, 7),
+            both => panic!("released {both:?}"),
+        });
+    }
 
-        loom::model(|| {
-            let (table, slot) = fan_in(0);
-            let child = slot("child");
-            let table = Arc::new(table);
-            let other = {
-                let table = table.clone();
-                thread::spawn(move || table.retire_edge(child, 7))
-            };
-            let here = table.retire_edge(child, 3);
-            let there = other.join().unwrap();
-            match (here, there) {
-                (Some(ready), None) | (None, Some(ready)) => assert_eq!(ready, 7),
-                both => panic!("released {both:?}"),
-            }
+    /// The same race without node times (one decrement per edge): exactly one parent releases
+    /// the child, at its own event's time.
+    #[cfg(taskyard_loom)]
+    #[test]
+    fn loom_graph_untimed_release_counter_releases_once() {
+        loom::model(|| match race_two_parents(false) {
+            (Some(3), None) | (None, Some(7)) => {}
+            both => panic!("released {both:?}"),
         });
     }
 }
