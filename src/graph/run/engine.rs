@@ -63,7 +63,7 @@ use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
 use super::table::{NodeTable, Ran, RunRecord, Slot};
-use super::work::{NodeWork, Pause, Progress, StartedBody};
+use super::work::{NodeResult, NodeWork, Pause, Progress, StartedBody};
 use crate::graph::dag::Dag;
 use crate::graph::order::ReadyOrder;
 use crate::graph::report::{CriticalPath, GraphReport, LineSource};
@@ -613,7 +613,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
     fn finish(
         self: &Arc<Self>,
         (slot, ran): (Slot, Ran),
-        result: Result<(), String>,
+        result: NodeResult,
         now: u64,
         take: Option<Lane>,
         worker: usize,
@@ -632,7 +632,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
             }
             Err(message) => {
                 let node = self.record.order.node_at(slot);
-                self.record.failures.lock().push((node, message));
+                self.record.failures.lock().push((node, message.into()));
                 (1 + self.skip_dependents(slot), None)
             }
         }
@@ -808,7 +808,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                         None => "panicked".to_owned(),
                     };
                     let (now, within_budget) = state.close(run, timed);
-                    (Err(message), now, within_budget)
+                    (Err(message.into_boxed_str()), now, within_budget)
                 }
             };
             let take = within_budget.then_some(lane);
@@ -896,7 +896,7 @@ impl StepState {
 enum LinksEnd {
     /// The last node it ran ended, at `now`, and its successors are not released yet.
     Ended {
-        result: Result<(), String>,
+        result: NodeResult,
         now: u64,
         within_budget: bool,
     },

@@ -134,7 +134,7 @@ impl Graph {
         F: Fn() -> R + Send + Sync + 'static,
         R: IntoNodeResult + 'static,
     {
-        let body = move || body().into_node_result();
+        let body = move || work::node_result(body());
         self.add(name, NodeBody::Shared(Box::new(body)))
     }
 

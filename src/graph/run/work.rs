@@ -22,9 +22,20 @@ impl<E: fmt::Display> IntoNodeResult for Result<(), E> {
     }
 }
 
+/// How a node's work ended; `Err` holds the failure's message. A boxed `str`, not a `String`,
+/// so that the result fits in two registers: a shared body's call returns it without a trip
+/// through memory, on the path every node takes.
+pub(super) type NodeResult = Result<(), Box<str>>;
+
+/// The [`NodeResult`] of a body's return value.
+#[inline]
+pub(super) fn node_result(value: impl IntoNodeResult) -> NodeResult {
+    value.into_node_result().map_err(String::into_boxed_str)
+}
+
 /// What one step of a node's work came to.
 pub(super) enum Progress {
-    Done(Result<(), String>),
+    Done(NodeResult),
     /// The work is not done; here it is back.
     Paused(NodeWork, Pause),
 }
@@ -46,7 +57,7 @@ pub(super) enum Pause {
 pub(super) type NodeWork = Box<dyn Work>;
 
 /// The body of an [`fn_node`](super::Graph::fn_node): called through a shared reference.
-pub(super) type SharedWork = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
+pub(super) type SharedWork = Box<dyn Fn() -> NodeResult + Send + Sync>;
 
 /// A node's body as the graph holds it until a run starts the node.
 pub(super) enum NodeBody {
@@ -91,7 +102,7 @@ where
 {
     fn step(self: Box<Self>, _cx: &mut Cx<'_>) -> Progress {
         let Call(body) = *self;
-        Progress::Done(body().into_node_result())
+        Progress::Done(node_result(body()))
     }
 }
 
@@ -105,7 +116,7 @@ where
 {
     fn step(mut self: Box<Self>, cx: &mut Cx<'_>) -> Progress {
         match self.0.step(cx) {
-            Step::Done(out) => Progress::Done(out.into_node_result()),
+            Step::Done(out) => Progress::Done(node_result(out)),
             Step::Yield => Progress::Paused(self, Pause::Yield),
             Step::Pending => Progress::Paused(self, Pause::Pending),
         }
