@@ -39,7 +39,8 @@ const SOLE: u64 = 1 << 63;
 /// (low [`COUNT_BITS`]) with the latest event time retired so far (the next [`TIME_BITS`],
 /// nanoseconds since the run's start; the top two bits are [`SOLE`] and [`WIDE`]), so that
 /// one compare-and-swap on one dense word both retires an edge and keeps the node's ready
-/// time: the release of a wide front touches no record.
+/// time: the release of a wide front touches no record. A run without node times keeps no
+/// time there and retires an edge with one decrement.
 const COUNT_BITS: u32 = 14;
 const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 const TIME_BITS: u32 = 48;
