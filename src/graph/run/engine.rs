@@ -587,23 +587,20 @@ impl<S: SearcherSpawner> GraphRun<S> {
         None
     }
 
-    /// Starts a released node on `worker`: releases the nodes that waited only for this start.
-    /// (Its body is taken from the table just before it runs.)
-    fn start(self: &Arc<Self>, next: Released, worker: usize) -> Running {
+    /// Starts a released node on `worker`: releases the nodes that waited only for this start,
+    /// and returns where and when it started. (Its body is taken from the table just before it
+    /// runs.)
+    #[inline]
+    fn start(self: &Arc<Self>, next: Released, worker: usize) -> Ran {
         let Released { slot, ready, start } = next;
-        let table = &self.record.table;
-        let successors = table.successors_after_start(slot);
+        let successors = self.record.table.successors_after_start(slot);
         if !successors.is_empty() {
             self.release(successors, start, None, worker);
         }
-        Running {
-            slot,
-            work: None,
-            ran: Ran {
-                worker,
-                ready,
-                start,
-            },
+        Ran {
+            worker,
+            ready,
+            start,
         }
     }
 
@@ -680,12 +677,10 @@ struct Released {
     start: u64,
 }
 
-/// A node a searcher has started.
-struct Running {
+/// A node whose work yielded or waits, kept by its searcher until its next step.
+struct Paused {
     slot: Slot,
-    /// The work of a node that yielded or waits; `None` before the node first runs, while the
-    /// table holds its body ([`NodeTable::take_body`]).
-    work: Option<NodeWork>,
+    work: NodeWork,
     /// Where and when it started (a searcher whose node yielded may go on on another worker).
     ran: Ran,
 }
@@ -695,7 +690,7 @@ pub(crate) struct Searcher<S: SearcherSpawner> {
     run: Arc<GraphRun<S>>,
     lane: Lane,
     /// The node being run, when its work yielded or waits.
-    current: Option<Running>,
+    current: Option<Paused>,
     /// Whether this searcher stopped counting as one because its node yielded or waits.
     waiting: bool,
     /// Set when the searcher ended normally. One dropped otherwise was cancelled or refused by
@@ -734,40 +729,42 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             busy: 0,
             latest_end: 0,
         };
-        // The node to run next, kept here rather than in `current` until the step ends (every
-        // `break` below leaves it `None`).
-        let mut next_up = current.take();
+        // A node that yielded or waited goes on first; then the node the last one released, if
+        // it is to run next on this searcher; then the best queued one.
+        let mut resumed = current.take();
+        let mut released: Option<Released> = None;
         let step = loop {
-            let running = match next_up.take() {
-                Some(running) => running,
-                None => match run.take_ready(lane, worker) {
-                    Some(slot) => {
-                        let ready = run.record.table.ready(slot);
-                        if timed {
-                            state.clock = run.now();
-                        }
-                        run.start(
-                            Released {
-                                slot,
-                                ready,
-                                start: state.clock,
-                            },
-                            worker,
-                        )
-                    }
-                    None if run.leave_searching(lane) => {
-                        // A node appeared meanwhile: count back in and go on.
-                        run.searching[lane.index()].fetch_add(1, SeqCst);
-                        continue;
-                    }
-                    None => {
-                        *ended = true;
-                        break Step::Done(());
-                    }
-                },
+            let (slot, ran, body) = match resumed.take() {
+                Some(Paused { slot, work, ran }) => (slot, ran, StartedBody::Owned(work)),
+                None => {
+                    let next = match released.take() {
+                        Some(next) => next,
+                        None => match run.take_ready(lane, worker) {
+                            Some(slot) => {
+                                if timed {
+                                    state.clock = run.now();
+                                }
+                                Released {
+                                    slot,
+                                    ready: table.ready(slot),
+                                    start: state.clock,
+                                }
+                            }
+                            None if run.leave_searching(lane) => {
+                                // A node appeared meanwhile: count back in and go on.
+                                run.searching[lane.index()].fetch_add(1, SeqCst);
+                                continue;
+                            }
+                            None => {
+                                *ended = true;
+                                break Step::Done(());
+                            }
+                        },
+                    };
+                    let ran = run.start(next, worker);
+                    (next.slot, ran, table.take_body(next.slot))
+                }
             };
-            let Running { slot, work, ran } = running;
-            let body = work.map_or_else(|| table.take_body(slot), StartedBody::Owned);
             (state.slot, state.how) = (slot, ran);
             // One panic boundary around the node and the chain's links after it: the state
             // says which node was running when a panic unwound out of the loop.
@@ -788,9 +785,9 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     // The node keeps this searcher, which stops counting as one until its
                     // next step, so that queued nodes of the lane get a searcher of their
                     // own: the node may be waiting (by polling or by a waker) for one of them.
-                    *current = Some(Running {
+                    *current = Some(Paused {
                         slot: state.slot,
-                        work: Some(work),
+                        work,
                         ran: state.how,
                     });
                     *waiting = true;
@@ -815,7 +812,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             let (count, next) = run.finish((state.slot, state.how), result, now, take, worker);
             state.finished += count;
             match next {
-                Some(next) => next_up = Some(run.start(next, worker)),
+                Some(next) => released = Some(next),
                 None if !within_budget => break Step::Yield,
                 None => {}
             }
