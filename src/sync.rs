@@ -158,7 +158,107 @@ mod lock {
     }
 }
 
-pub(crate) use lock::{Condvar, Mutex, MutexGuard};
+pub(crate) use lock::{Condvar, Mutex};
+
+/// A lock for short critical sections that are seldom contended (a graph worker's ready
+/// queue): taking it is one compare-and-swap and releasing it a plain `Release` store, where
+/// [`Mutex`] releases with a second locked instruction (about 13 ns for a parking_lot
+/// lock-unlock pair against about 6 for a swap and a store, on the development host).
+///
+/// It guards no data itself, since that would take `unsafe`: what it protects lives in atomics
+/// that are read and written with `Relaxed` loads and stores only while it is held. The
+/// `Acquire` swap and the `Release` store order those accesses between holders, as a mutex
+/// would. A waiter spins on a plain load, then yields its thread (crossbeam's `Backoff`), so a
+/// holder that was preempted is not fought over.
+#[derive(Debug, Default)]
+pub(crate) struct SpinLock {
+    locked: atomic::AtomicBool,
+    /// Under loom, [`lock`](Self::lock) first queues on a loom mutex instead of spinning:
+    /// loom explores a spin loop without end (in its model a waiter may go on reading the
+    /// flag set). The flag is still taken and released; `loom_spin_lock_excludes_and_orders`
+    /// checks its protocol with a bounded number of attempts ([`try_lock`](Self::try_lock)).
+    #[cfg(taskyard_loom)]
+    gate: loom::sync::Mutex<()>,
+}
+
+/// Holds a [`SpinLock`]; releases it when dropped.
+#[derive(Debug)]
+pub(crate) struct SpinGuard<'a> {
+    lock: &'a SpinLock,
+    /// Released after the flag (fields drop after `Drop::drop`).
+    #[cfg(taskyard_loom)]
+    _gate: Option<loom::sync::MutexGuard<'a, ()>>,
+}
+
+impl SpinLock {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the lock if it is free.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Option<SpinGuard<'_>> {
+        // A compare-and-swap, not a swap: a failed attempt then writes nothing, and loom
+        // models it faithfully (it lets a swap that fails write its `true` after the holder's
+        // release, leaving the lock held for good). And `then`, not `then_some`: a guard made
+        // for a lock held elsewhere would release it when dropped.
+        let free = self
+            .locked
+            .compare_exchange(
+                false,
+                true,
+                atomic::Ordering::Acquire,
+                atomic::Ordering::Relaxed,
+            )
+            .is_ok();
+        free.then(|| SpinGuard {
+            lock: self,
+            #[cfg(taskyard_loom)]
+            _gate: None,
+        })
+    }
+
+    #[cfg(not(taskyard_loom))]
+    #[inline]
+    pub(crate) fn lock(&self) -> SpinGuard<'_> {
+        loop {
+            if let Some(held) = self.try_lock() {
+                return held;
+            }
+            self.wait_until_free();
+        }
+    }
+
+    /// Waits on loads, not swaps, so that waiting does not take the line from the holder.
+    #[cfg(not(taskyard_loom))]
+    #[cold]
+    fn wait_until_free(&self) {
+        let backoff = crossbeam_utils::Backoff::new();
+        while self.locked.load(atomic::Ordering::Relaxed) {
+            backoff.snooze();
+        }
+    }
+
+    #[cfg(taskyard_loom)]
+    pub(crate) fn lock(&self) -> SpinGuard<'_> {
+        let gate = self.gate.lock().expect("loom mutex poisoned");
+        loop {
+            if let Some(mut held) = self.try_lock() {
+                held._gate = Some(gate);
+                return held;
+            }
+            // Only a `try_lock` outside the gate can hold the flag here.
+            thread::yield_now();
+        }
+    }
+}
+
+impl Drop for SpinGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.lock.locked.store(false, atomic::Ordering::Release);
+    }
+}
 
 #[cfg(not(taskyard_loom))]
 pub(crate) mod deque {
@@ -273,5 +373,43 @@ pub(crate) mod deque {
         pub(crate) fn len(&self) -> usize {
             self.0.lock().len()
         }
+    }
+}
+
+#[cfg(all(test, taskyard_loom))]
+mod tests {
+    use super::atomic::{AtomicU64, Ordering::Relaxed};
+    use super::{Arc, SpinLock, thread};
+
+    /// Two threads each try a few times to take a [`SpinLock`] and, when they get it, add one
+    /// to a counter with a plain load and store. No update is lost: the lock both excludes (no
+    /// interleaving inside) and orders (a holder sees the last holder's store, though every
+    /// access is `Relaxed`). A release that is not `Release`, or an attempt that lets both in,
+    /// loses one; a failed attempt that releases the lock (a guard made and dropped) did. The
+    /// attempts are bounded because loom explores a spin without end.
+    #[test]
+    fn loom_spin_lock_excludes_and_orders() {
+        loom::model(|| {
+            let shared = Arc::new((SpinLock::new(), AtomicU64::new(0)));
+            let add_one = |shared: &(SpinLock, AtomicU64)| {
+                for _ in 0..2 {
+                    if let Some(_held) = shared.0.try_lock() {
+                        let count = shared.1.load(Relaxed);
+                        shared.1.store(count + 1, Relaxed);
+                        return 1;
+                    }
+                    thread::yield_now();
+                }
+                0
+            };
+            let other = {
+                let shared = shared.clone();
+                thread::spawn(move || add_one(&shared))
+            };
+            let added = add_one(&shared) + other.join().unwrap();
+            assert_eq!(shared.1.load(Relaxed), added);
+            // The lock is free again.
+            assert!(shared.0.try_lock().is_some());
+        });
     }
 }

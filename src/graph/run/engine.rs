@@ -75,7 +75,7 @@ use crate::sync::atomic::{
     Ordering::{AcqRel, Relaxed, SeqCst},
     fence,
 };
-use crate::sync::{Arc, Mutex, MutexGuard};
+use crate::sync::{Arc, Mutex, SpinGuard, SpinLock};
 use crate::task::{Cx, SpawnOptions, Step, Task};
 use crate::time::SharedClock;
 
@@ -145,8 +145,12 @@ impl SearcherSpawner for LocalSpawner {
 
 /// One worker's released nodes.
 struct WorkerReady {
-    queue: Mutex<ReadySets>,
-    /// Per lane, the position of the best node in `queue`, [`EMPTY`] for none. Written under
+    /// Held by whoever reads or changes `sets`: the only way to them is [`HeldQueue`]. A spin
+    /// lock, not a mutex, because the owner takes it about once per node it runs, for a few
+    /// dozen instructions (see [`SpinLock`]).
+    lock: SpinLock,
+    sets: ReadySets,
+    /// Per lane, the position of the best node in `sets`, [`EMPTY`] for none. Written under
     /// the lock by whoever changes the queue, read without it: by the owner, to run a released
     /// node at once when it beats everything queued; by thieves, to pick a victim; by a
     /// searcher about to end (see the module docs).
@@ -156,8 +160,17 @@ struct WorkerReady {
 impl WorkerReady {
     fn new(nodes: usize, lanes: &[Lane]) -> Self {
         Self {
-            queue: Mutex::new(ReadySets::with_lanes(nodes, lanes)),
+            lock: SpinLock::new(),
+            sets: ReadySets::with_lanes(nodes, lanes),
             best: std::array::from_fn(|_| AtomicU32::new(EMPTY)),
+        }
+    }
+
+    #[inline]
+    fn lock(&self) -> HeldQueue<'_> {
+        HeldQueue {
+            _held: self.lock.lock(),
+            ready: self,
         }
     }
 
@@ -165,21 +178,33 @@ impl WorkerReady {
     fn best(&self, lane: Lane) -> u32 {
         self.best[lane.index()].load(Relaxed)
     }
+}
 
+/// A worker's queue with its lock held (released on drop).
+struct HeldQueue<'a> {
+    _held: SpinGuard<'a>,
+    ready: &'a WorkerReady,
+}
+
+impl HeldQueue<'_> {
     #[inline]
-    fn push(&self, queue: &mut ReadySets, lane: Lane, slot: Slot) {
-        queue.push(lane, slot);
-        let best = &self.best[lane.index()];
+    fn push(&self, lane: Lane, slot: Slot) {
+        self.ready.sets.push(lane, slot);
+        let best = &self.ready.best[lane.index()];
         if slot < best.load(Relaxed) {
             best.store(slot, Relaxed);
         }
     }
 
     #[inline]
-    fn pop(&self, queue: &mut ReadySets, lane: Lane) -> Option<Slot> {
-        let (slot, next) = queue.pop(lane)?;
-        self.best[lane.index()].store(next.unwrap_or(EMPTY), Relaxed);
+    fn pop(&self, lane: Lane) -> Option<Slot> {
+        let (slot, next) = self.ready.sets.pop(lane)?;
+        self.ready.best[lane.index()].store(next.unwrap_or(EMPTY), Relaxed);
         Some(slot)
+    }
+
+    fn len(&self, lane: Lane) -> usize {
+        self.ready.sets.len(lane)
     }
 }
 
@@ -367,12 +392,12 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let table = &self.record.table;
         let workers = self.ready.len();
         for (first, ready) in self.ready.iter().enumerate() {
-            let mut queue = ready.queue.lock();
+            let queue = ready.lock();
             for &slot in table.roots().iter().skip(first).step_by(workers) {
                 table.set_ready(slot, now);
                 let lane = table.lane(slot);
                 per_lane[lane.index()] += 1;
-                ready.push(&mut queue, lane, slot);
+                queue.push(lane, slot);
             }
         }
         for lane in Lane::ALL {
@@ -423,7 +448,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let own = &self.ready[worker];
         let table = &self.record.table;
         let mut direct: Option<(Slot, u64)> = None;
-        let mut queue: Option<MutexGuard<'_, ReadySets>> = None;
+        let mut queue: Option<HeldQueue<'_>> = None;
         // Nodes queued of the taken lane, and of the others: most graphs have one lane, and
         // their releases then never touch the per-lane counts.
         let mut queued_taken = 0;
@@ -452,7 +477,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 queued_other[lane.index()] += 1;
                 other_lanes = true;
             }
-            own.push(queue.get_or_insert_with(|| own.queue.lock()), lane, slot);
+            queue.get_or_insert_with(|| own.lock()).push(lane, slot);
         }
         // A node starts no earlier than it was ready: another predecessor may have read the
         // clock after `now` and retired its edge first.
@@ -461,10 +486,10 @@ impl<S: SearcherSpawner> GraphRun<S> {
             ready,
             start: ready,
         });
-        if let (Some(lane), None, Some(queue)) = (take, next, queue.as_mut())
+        if let (Some(lane), None, Some(queue)) = (take, next, queue.as_ref())
             && queued_taken > 0
         {
-            next = own.pop(queue, lane).map(|slot| {
+            next = queue.pop(lane).map(|slot| {
                 let ready = table.ready(slot);
                 Released {
                     slot,
@@ -534,7 +559,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
     fn take_ready(self: &Arc<Self>, lane: Lane, worker: usize) -> Option<Slot> {
         let own = &self.ready[worker];
         if own.best(lane) != EMPTY
-            && let Some(slot) = own.pop(&mut own.queue.lock(), lane)
+            && let Some(slot) = own.lock().pop(lane)
         {
             return Some(slot);
         }
@@ -547,8 +572,8 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 .filter(|&(_, best)| best != EMPTY)
                 .min_by_key(|&(_, best)| best)?;
             let victim = &self.ready[victim.0];
-            let mut queue = victim.queue.lock();
-            if let Some(slot) = victim.pop(&mut queue, lane) {
+            let queue = victim.lock();
+            if let Some(slot) = queue.pop(lane) {
                 // From a wide front, take the next best few along, up to half of what the
                 // victim holds: they sit in consecutive slots, so the thief goes on in a band
                 // of its own and releases their successors to itself, instead of coming back
@@ -564,16 +589,16 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 let mut batch = [0; STEAL_BATCH];
                 let mut taken = 0;
                 while taken < share
-                    && let Some(next) = victim.pop(&mut queue, lane)
+                    && let Some(next) = queue.pop(lane)
                 {
                     batch[taken] = next;
                     taken += 1;
                 }
                 drop(queue);
                 if taken > 0 {
-                    let mut queue = own.queue.lock();
+                    let queue = own.lock();
                     for &next in &batch[..taken] {
-                        own.push(&mut queue, lane, next);
+                        queue.push(lane, next);
                     }
                     drop(queue);
                     self.add_searchers(lane, taken);

@@ -10,25 +10,43 @@
 //! `log64(nodes)` more once per 64 nodes of a dense front.
 
 use crate::lane::Lane;
+use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 /// The most levels a [`PositionSet`] has: `u32` positions, six bits per level.
 const MAX_LEVELS: usize = 6;
 
 /// A set of positions below a bound, with the smallest found in a few word reads.
+///
+/// Its state is in atomics so that a worker's queue can be guarded by a
+/// [`SpinLock`](crate::sync::SpinLock), which guards no data itself: every method must be
+/// called with that lock held (or, in tests, by one thread), and reads and writes each atomic
+/// with a `Relaxed` load or store, never a read-modify-write: plain moves, ordered by the lock.
 pub(super) struct PositionSet {
     /// Every level in one array, the bottom one first: it has a bit per position; each next
     /// level has a bit per word of the one before, set when that word is not zero. The last
     /// level is one word. One array, so that a push or a pop that stays in the bottom level
     /// indexes it directly.
-    words: Box<[u64]>,
+    words: Box<[AtomicU64]>,
     /// Where each level begins in `words` (`starts[0]` is 0), for the `depth` levels.
     starts: [usize; MAX_LEVELS],
     depth: usize,
-    len: usize,
+    len: AtomicUsize,
     /// While the set is not empty, the index of its lowest bottom word that is not zero: a
     /// front popped in order takes its next position from that word without walking the
     /// levels, and walks them once per 64 positions.
-    low: usize,
+    low: AtomicUsize,
+}
+
+/// Reads one word of a locked set.
+#[inline]
+fn read_word(word: &AtomicU64) -> u64 {
+    word.load(Relaxed)
+}
+
+/// Writes one word of a locked set.
+#[inline]
+fn write_word(word: &AtomicU64, value: u64) {
+    word.store(value, Relaxed);
 }
 
 impl PositionSet {
@@ -44,11 +62,11 @@ impl PositionSet {
             total += words;
             if words == 1 {
                 return Self {
-                    words: vec![0; total].into(),
+                    words: (0..total).map(|_| AtomicU64::new(0)).collect(),
                     starts,
                     depth,
-                    len: 0,
-                    low: 0,
+                    len: AtomicUsize::new(0),
+                    low: AtomicUsize::new(0),
                 };
             }
             bits = words;
@@ -56,18 +74,19 @@ impl PositionSet {
     }
 
     #[inline]
-    pub(super) fn insert(&mut self, position: u32) {
+    pub(super) fn insert(&self, position: u32) {
         let mut index = position as usize / 64;
-        if self.len == 0 || index < self.low {
-            self.low = index;
+        let len = self.len.load(Relaxed);
+        if len == 0 || index < self.low.load(Relaxed) {
+            self.low.store(index, Relaxed);
         }
-        self.len += 1;
+        self.len.store(len + 1, Relaxed);
         let mut bit = position as usize % 64;
         for &start in &self.starts[..self.depth] {
-            let word = &mut self.words[start + index];
-            let was_empty = *word == 0;
-            *word |= 1 << bit;
-            if !was_empty {
+            let word = &self.words[start + index];
+            let before = read_word(word);
+            write_word(word, before | 1 << bit);
+            if before != 0 {
                 return;
             }
             bit = index % 64;
@@ -79,56 +98,60 @@ impl PositionSet {
     /// from the lowest word; only when that word empties does the pop clear its bits up the
     /// levels (up to the first word that keeps one) and walk down to the next lowest word.
     #[inline]
-    pub(super) fn pop_first(&mut self) -> Option<(u32, Option<u32>)> {
-        if self.len == 0 {
+    pub(super) fn pop_first(&self) -> Option<(u32, Option<u32>)> {
+        let len = self.len.load(Relaxed);
+        if len == 0 {
             return None;
         }
-        self.len -= 1;
-        let low = self.low;
-        let word = &mut self.words[low];
-        let first = (low * 64) as u32 + word.trailing_zeros();
-        *word &= *word - 1;
-        if *word != 0 {
-            return Some((first, Some((low * 64) as u32 + word.trailing_zeros())));
+        self.len.store(len - 1, Relaxed);
+        let low = self.low.load(Relaxed);
+        let word = &self.words[low];
+        let bits = read_word(word);
+        let first = (low * 64) as u32 + bits.trailing_zeros();
+        let rest = bits & (bits - 1);
+        write_word(word, rest);
+        if rest != 0 {
+            return Some((first, Some((low * 64) as u32 + rest.trailing_zeros())));
         }
-        self.pop_slow(first)
+        self.pop_slow(first, low, len - 1)
     }
 
-    /// The rest of a pop that emptied the lowest word.
+    /// The rest of a pop that emptied the lowest word, `low`, and left `len` positions.
     #[cold]
-    fn pop_slow(&mut self, first: u32) -> Option<(u32, Option<u32>)> {
-        let mut index = self.low;
+    fn pop_slow(&self, first: u32, low: usize, len: usize) -> Option<(u32, Option<u32>)> {
+        let mut index = low;
         for &start in &self.starts[1..self.depth] {
-            let word = &mut self.words[start + index / 64];
-            *word &= !(1 << (index % 64));
-            if *word != 0 {
+            let word = &self.words[start + index / 64];
+            let rest = read_word(word) & !(1 << (index % 64));
+            write_word(word, rest);
+            if rest != 0 {
                 break;
             }
             index /= 64;
         }
-        if self.len == 0 {
+        if len == 0 {
             return Some((first, None));
         }
         let mut index = 0;
         for &start in self.starts[1..self.depth].iter().rev() {
-            index = index * 64 + self.words[start + index].trailing_zeros() as usize;
+            index = index * 64 + read_word(&self.words[start + index]).trailing_zeros() as usize;
         }
-        self.low = index;
-        let next = index * 64 + self.words[index].trailing_zeros() as usize;
+        self.low.store(index, Relaxed);
+        let next = index * 64 + read_word(&self.words[index]).trailing_zeros() as usize;
         Some((first, Some(next as u32)))
     }
 
     /// How many positions the set holds (each is inserted once and removed once).
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.len.load(Relaxed)
     }
 
     /// The smallest position, for tests to compare with a model.
-    #[cfg(test)]
+    #[cfg(all(test, not(taskyard_loom)))]
     fn first(&self) -> Option<u32> {
         let mut index = 0;
         for &start in self.starts[..self.depth].iter().rev() {
-            let word = self.words[start + index];
+            let word = read_word(&self.words[start + index]);
             if word == 0 {
                 return None;
             }
@@ -138,18 +161,18 @@ impl PositionSet {
     }
 }
 
-/// A worker's ready nodes, one [`PositionSet`] per lane, each made on the lane's first push.
+/// A worker's ready nodes, one [`PositionSet`] per lane the graph uses, made ahead (a run
+/// queues no node of another lane). Every method must be called with the worker's queue lock
+/// held, as for [`PositionSet`].
 pub(super) struct ReadySets {
     lanes: [Option<PositionSet>; Lane::COUNT],
-    bound: usize,
 }
 
 impl ReadySets {
-    /// Sets for positions below `bound`, made ahead for `lanes` (others on their first push).
+    /// Sets for positions below `bound`, for `lanes`.
     pub(super) fn with_lanes(bound: usize, lanes: &[Lane]) -> Self {
         let mut sets = Self {
             lanes: Default::default(),
-            bound,
         };
         for lane in lanes {
             sets.lanes[lane.index()] = Some(PositionSet::new(bound));
@@ -157,12 +180,15 @@ impl ReadySets {
         sets
     }
 
-    #[inline]
-    pub(super) fn push(&mut self, lane: Lane, position: u32) {
-        let bound = self.bound;
+    fn lane(&self, lane: Lane) -> &PositionSet {
         self.lanes[lane.index()]
-            .get_or_insert_with(|| PositionSet::new(bound))
-            .insert(position);
+            .as_ref()
+            .expect("a run queues nodes of the graph's lanes only")
+    }
+
+    #[inline]
+    pub(super) fn push(&self, lane: Lane, position: u32) {
+        self.lane(lane).insert(position);
     }
 
     /// How many nodes of `lane` are queued.
@@ -174,12 +200,13 @@ impl ReadySets {
 
     /// Takes the best node of `lane`; returns its position and that of the lane's next best.
     #[inline]
-    pub(super) fn pop(&mut self, lane: Lane) -> Option<(u32, Option<u32>)> {
-        self.lanes[lane.index()].as_mut()?.pop_first()
+    pub(super) fn pop(&self, lane: Lane) -> Option<(u32, Option<u32>)> {
+        self.lanes[lane.index()].as_ref()?.pop_first()
     }
 }
 
-#[cfg(test)]
+// Single-threaded: loom's atomics exist only inside a model.
+#[cfg(all(test, not(taskyard_loom)))]
 mod tests {
     use std::collections::BTreeSet;
 
@@ -189,7 +216,7 @@ mod tests {
     #[test]
     fn position_set_matches_an_ordered_set() {
         for bound in [1, 63, 64, 65, 4096, 4097, 300_000] {
-            let mut set = PositionSet::new(bound);
+            let set = PositionSet::new(bound);
             let mut model = BTreeSet::new();
             let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ bound as u64;
             for _ in 0..20_000 {
