@@ -163,12 +163,12 @@ pub(crate) use lock::{Condvar, Mutex};
 /// A lock for short critical sections that are seldom contended (a graph worker's ready
 /// queue): taking it is one compare-and-swap and releasing it a plain `Release` store, where
 /// [`Mutex`] releases with a second locked instruction (about 13 ns for a parking_lot
-/// lock-unlock pair against about 6 for a swap and a store, on the development host).
+/// lock-unlock pair against about 6 for an atomic swap and a store, on the development host).
 ///
 /// It guards no data itself, since that would take `unsafe`: what it protects lives in atomics
 /// that are read and written with `Relaxed` loads and stores only while it is held. The
-/// `Acquire` swap and the `Release` store order those accesses between holders, as a mutex
-/// would. A waiter spins on a plain load, then yields its thread (crossbeam's `Backoff`), so a
+/// `Acquire` compare-and-swap and the `Release` store order those accesses between holders, as
+/// a mutex would. A waiter spins on a plain load, then yields its thread (crossbeam's `Backoff`), so a
 /// holder that was preempted is not fought over.
 #[derive(Debug, Default)]
 pub(crate) struct SpinLock {
@@ -229,7 +229,8 @@ impl SpinLock {
         }
     }
 
-    /// Waits on loads, not swaps, so that waiting does not take the line from the holder.
+    /// Waits on loads, not compare-and-swaps, so that waiting does not take the line from the
+    /// holder.
     #[cfg(not(taskyard_loom))]
     #[cold]
     fn wait_until_free(&self) {
