@@ -168,8 +168,8 @@ pub(crate) use lock::{Condvar, Mutex};
 /// It guards no data itself, since that would take `unsafe`: what it protects lives in atomics
 /// that are read and written with `Relaxed` loads and stores only while it is held. The
 /// `Acquire` compare-and-swap and the `Release` store order those accesses between holders, as
-/// a mutex would. A waiter spins on a plain load, then yields its thread (crossbeam's `Backoff`), so a
-/// holder that was preempted is not fought over.
+/// a mutex would. A waiter spins on a plain load, then yields its thread (crossbeam's
+/// `Backoff`), so a holder that was preempted is not fought over.
 #[derive(Debug, Default)]
 pub(crate) struct SpinLock {
     locked: atomic::AtomicBool,

@@ -175,14 +175,6 @@ impl BodyCells {
         }
     }
 
-    fn len(&self) -> usize {
-        match self {
-            Self::Shared(works) => works.len(),
-            Self::Owned(cells) => cells.len(),
-            Self::Mixed(cells) => cells.len(),
-        }
-    }
-
     /// The bodies of the nodes that have not started, by slot.
     fn into_bodies(self) -> Vec<Option<NodeBody>> {
         match self {
@@ -286,8 +278,9 @@ impl NodeTable {
     /// The body of every node, by submission index, from a table that never ran (for a run in
     /// another order than the one this table was made for, `order`).
     pub(super) fn into_bodies(self, order: &ReadyOrder) -> Vec<NodeBody> {
-        let mut bodies: Vec<Option<NodeBody>> = (0..self.bodies.len()).map(|_| None).collect();
-        for (slot, body) in self.bodies.into_bodies().into_iter().enumerate() {
+        let by_slot = self.bodies.into_bodies();
+        let mut bodies: Vec<Option<NodeBody>> = (0..by_slot.len()).map(|_| None).collect();
+        for (slot, body) in by_slot.into_iter().enumerate() {
             bodies[order.node_at(slot as Slot).index()] = body;
         }
         bodies
