@@ -489,7 +489,8 @@ fn future_and_state_machine_nodes() {
 
 /// A chain long enough to span several searcher steps, with closures and shared bodies mixed,
 /// a node that yields in the middle and one that panics further on: every node before the
-/// panic runs once and in order, and every node after it is skipped because of it.
+/// panic runs once and in order, and every node after it is skipped because of it. The same
+/// with shared bodies only (no yield then), which run their links in a loop of their own.
 #[test]
 fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
     use taskyard::{Cx, Step, Task};
@@ -508,13 +509,17 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
     const NODES: usize = 1_000;
     const YIELDS: usize = 300;
     const PANICS: usize = 700;
-    let chain = |timed: bool| {
+    let chain = |timed: bool, shared_only: bool| {
         let ran = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
         for i in 0..NODES {
             let ran = ran.clone();
             let name = format!("n{i}");
             let node = match i {
+                PANICS if shared_only => {
+                    graph.fn_node(name, move || -> () { panic!("node {i} gives up") })
+                }
+                _ if shared_only => graph.fn_node(name, move || ran.lock().unwrap().push(i)),
                 YIELDS => graph.task_node(name, YieldsTwice(0, i, ran)),
                 PANICS => graph.node(name, move || -> () { panic!("node {i} gives up") }),
                 _ if i % 2 == 0 => graph.node(name, move || ran.lock().unwrap().push(i)),
@@ -538,14 +543,14 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
             }
         }
     };
-    for timed in [true, false] {
+    for (timed, shared_only) in [(true, false), (false, false), (true, true), (false, true)] {
         for workers in [1, 2] {
             let rt = Runtime::builder().workers(workers).build().unwrap();
-            let (graph, ran) = chain(timed);
+            let (graph, ran) = chain(timed, shared_only);
             check(rt.run_graph(graph, Policy::Rank).unwrap().join(), ran);
         }
         let ex = LocalExecutor::new();
-        let (graph, ran) = chain(timed);
+        let (graph, ran) = chain(timed, shared_only);
         check(ex.block_on(ex.run_graph(graph, Policy::Rank)), ran);
     }
 }

@@ -938,14 +938,46 @@ impl<S> GraphRun<S> {
     fn run_links<'t, const TIMED: bool>(
         &'t self,
         state: &mut StepState,
-        mut body: StartedBody<'t>,
+        body: StartedBody<'t>,
         lane: Lane,
         cx: &mut Cx<'_>,
     ) -> LinksEnd {
         let table = &self.record.table;
+        match (body, table.shared_bodies()) {
+            // Every body is shared: a link is a call through `works[next]`, with no look at the
+            // kind of body and nothing to pause.
+            (StartedBody::Shared(first), Some(works)) => self.link_loop::<TIMED, _>(
+                state,
+                first,
+                lane,
+                |work| Progress::Done(work()),
+                |next| &works[next as usize],
+            ),
+            (body, _) => self.link_loop::<TIMED, _>(
+                state,
+                body,
+                lane,
+                |body| body.step(cx),
+                |next| table.take_body(next),
+            ),
+        }
+    }
+
+    /// The loop of [`run_links`](Self::run_links), for bodies of type `B`: `step` runs one,
+    /// `take` hands out the body of a link about to run.
+    #[inline(always)]
+    fn link_loop<const TIMED: bool, B>(
+        &self,
+        state: &mut StepState,
+        mut body: B,
+        lane: Lane,
+        mut step: impl FnMut(B) -> Progress,
+        mut take: impl FnMut(Slot) -> B,
+    ) -> LinksEnd {
+        let table = &self.record.table;
         let best = &self.ready[state.worker].best[lane.index()];
         loop {
-            let result = match body.step(cx) {
+            let result = match step(body) {
                 Progress::Done(result) => result,
                 Progress::Paused(work, pause) => return LinksEnd::Paused(work, pause),
             };
@@ -955,15 +987,21 @@ impl<S> GraphRun<S> {
                 && let Some(next) = table.inline_successor(state.slot)
                 && next < best.load(Relaxed)
             {
-                table.end(state.slot, state.how, now, true);
+                table.end_as::<TIMED>(state.slot, state.how, now, true);
                 state.finished += 1;
-                body = table.take_body(next);
+                body = take(next);
                 state.slot = next;
-                state.how = Ran {
-                    worker: state.worker,
-                    ready: now,
-                    start: now,
-                };
+                // Only node times read a link's ready and start time. (The node before it
+                // may have started on another worker, before it yielded.)
+                if TIMED {
+                    state.how = Ran {
+                        worker: state.worker,
+                        ready: now,
+                        start: now,
+                    };
+                } else {
+                    state.how.worker = state.worker;
+                }
                 continue;
             }
             return LinksEnd::Ended {

@@ -400,11 +400,35 @@ impl NodeTable {
         }
     }
 
+    /// The bodies, by slot, when every node's is shared ([`Graph::fn_node`]): a chain of them
+    /// is run by indexing this array, with no per-node look at the kind of body.
+    ///
+    /// [`Graph::fn_node`]: crate::graph::Graph::fn_node
+    #[inline]
+    pub(super) fn shared_bodies(&self) -> Option<&[SharedWork]> {
+        match &self.bodies {
+            BodyCells::Shared(works) => Some(works),
+            _ => None,
+        }
+    }
+
     /// Records that the node in `slot` ended at `now`, done or failed, after it ran as `ran`
     /// says. The whole record is written here, when the node's line is complete: a run
     /// abandoned while the node ran reports it not run. Without node times, only the outcome.
     pub(super) fn end(&self, slot: Slot, ran: Ran, now: u64, ok: bool) {
         if self.timed {
+            self.end_as::<true>(slot, ran, now, ok);
+        } else {
+            self.end_as::<false>(slot, ran, now, ok);
+        }
+    }
+
+    /// [`end`](Self::end) for a caller that knows whether nodes are timed (`TIMED` is
+    /// [`timed`](Self::timed)).
+    #[inline]
+    pub(super) fn end_as<const TIMED: bool>(&self, slot: Slot, ran: Ran, now: u64, ok: bool) {
+        debug_assert_eq!(TIMED, self.timed);
+        if TIMED {
             let record = &self.records[slot as usize];
             record.ready.store(ran.ready, Relaxed);
             record.start.store(ran.start, Relaxed);
