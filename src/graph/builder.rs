@@ -121,6 +121,9 @@ impl GraphBuilder {
     ///    has ([`GraphError::is_unknown_node`]);
     /// 4. a cycle through finish or start edges ([`GraphError::is_cycle`]), with its path.
     ///
+    /// A graph of more than 2<sup>30</sup> nodes is refused before them, and one of more than
+    /// `u32::MAX` edges as its edges are read ([`GraphError::is_too_large`]).
+    ///
     /// # Examples
     ///
     /// ```

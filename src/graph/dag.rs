@@ -23,6 +23,10 @@ use crate::lane::Lane;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub(crate) u32);
 
+/// The most nodes a graph may have. A run records how each node ended in 4 bytes, the status
+/// beside a node's id (the failure a skipped node traces back to), so an id takes 30 bits.
+pub(crate) const MAX_NODES: usize = 1 << 30;
+
 impl NodeId {
     /// The index, in submission order.
     ///

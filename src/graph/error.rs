@@ -50,6 +50,7 @@ enum Kind {
     TooLarge {
         what: &'static str,
         count: usize,
+        limit: usize,
     },
 }
 
@@ -102,9 +103,9 @@ impl GraphError {
         }
     }
 
-    pub(crate) fn too_large(what: &'static str, count: usize) -> Self {
+    pub(crate) fn too_large(what: &'static str, count: usize, limit: usize) -> Self {
         Self {
-            kind: Kind::TooLarge { what, count },
+            kind: Kind::TooLarge { what, count, limit },
         }
     }
 
@@ -199,7 +200,8 @@ impl GraphError {
         matches!(self.kind, Kind::ZeroWorkers)
     }
 
-    /// The graph has more nodes or edges than a `u32` index can address.
+    /// The graph has more than 2<sup>30</sup> nodes (1,073,741,824) or more edges than a `u32`
+    /// index can address.
     ///
     /// # Examples
     ///
@@ -332,11 +334,10 @@ impl fmt::Display for GraphError {
                  (must be finite, not negative and below 584 years)"
             ),
             Kind::ZeroWorkers => f.write_str("a graph needs at least one worker to run (got 0)"),
-            Kind::TooLarge { what, count } => {
+            Kind::TooLarge { what, count, limit } => {
                 write!(
                     f,
-                    "graph too large: {count} {what} (at most {} are supported)",
-                    u32::MAX
+                    "graph too large: {count} {what} (at most {limit} are supported)"
                 )
             }
         }

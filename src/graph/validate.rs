@@ -7,7 +7,7 @@
 //! come back to a node already seen; the stretch between the two visits is a cycle.
 
 use super::builder::NodeSpec;
-use super::dag::{Csr, Dag, NodeId};
+use super::dag::{Csr, Dag, MAX_NODES, NodeId};
 use super::names::NameIndex;
 use super::{GraphError, rank};
 
@@ -16,8 +16,8 @@ const MAX_COST_NS: f64 = (u64::MAX >> 1) as f64;
 
 pub(super) fn validate(specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
     let n = specs.len();
-    if u32::try_from(n).is_err() {
-        return Err(GraphError::too_large("nodes", n));
+    if n > MAX_NODES {
+        return Err(GraphError::too_large("nodes", n, MAX_NODES));
     }
 
     // 1. Costs.
@@ -67,8 +67,9 @@ pub(super) fn validate(specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
                 }
                 csr.targets.push(NodeId(j));
             }
-            let len = u32::try_from(csr.targets.len())
-                .map_err(|_| GraphError::too_large("edges", csr.targets.len()))?;
+            let len = u32::try_from(csr.targets.len()).map_err(|_| {
+                GraphError::too_large("edges", csr.targets.len(), u32::MAX as usize)
+            })?;
             csr.offsets.push(len);
         }
     }

@@ -62,7 +62,7 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
-use super::table::{NodeTable, Ran, RunRecord, Slot};
+use super::table::{MAX_WORKERS, NodeTable, Ran, RunRecord, Slot};
 use super::work::{NodeResult, NodeWork, Pause, Progress, StartedBody};
 use crate::graph::dag::Dag;
 use crate::graph::order::ReadyOrder;
@@ -240,6 +240,10 @@ impl WorkerQueues {
     /// Makes the queues of a run on `workers` workers out of these: makes those missing,
     /// drops the extra.
     pub(super) fn fit(&mut self, workers: usize) {
+        assert!(
+            workers <= MAX_WORKERS,
+            "a graph run records at most {MAX_WORKERS} workers (got {workers})"
+        );
         self.ready.truncate(workers);
         self.busy.truncate(workers);
         while self.ready.len() < workers {

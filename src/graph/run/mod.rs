@@ -173,7 +173,8 @@ impl Graph {
     /// # Errors
     ///
     /// [`GraphError`] naming the offender: a cycle (with its path), a self edge, an unknown
-    /// node, a duplicate name, a negative or non-finite cost.
+    /// node, a duplicate name, a negative or non-finite cost; or a graph of more than
+    /// 2<sup>30</sup> nodes.
     pub fn build(self) -> Result<RunnableGraph, GraphError> {
         let dag = self.spec.build()?;
         let rank_order = ReadyOrder::new(&dag, Policy::Rank, 1)?;

@@ -11,19 +11,19 @@
 //! a chain. In submission order the same walk jumps a row (or a level) per node: on a
 //! 1024 x 1024 wavefront that cost more than twice as much per node as the release itself.
 
-use crate::graph::dag::{Dag, NodeId};
+use crate::graph::dag::{Dag, MAX_NODES, NodeId};
 use crate::graph::order::ReadyOrder;
 use crate::graph::report::{LineSource, NodeReport, NodeStatus};
 use crate::lane::Lane;
 use crate::sync::Mutex;
 use crate::sync::atomic::{
-    AtomicU64,
+    AtomicU32, AtomicU64,
     Ordering::{AcqRel, Relaxed},
 };
 
 use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
 
-/// How a node's run ended, in the high half of its entry in [`NodeTable::outcomes`].
+/// How a node's run ended, in the top two bits of its entry in [`NodeTable::outcomes`].
 pub(super) const NOT_RUN: u32 = 0;
 pub(super) const DONE: u32 = 1;
 pub(super) const FAILED: u32 = 2;
@@ -68,8 +68,21 @@ struct NodeRecord {
     end: AtomicU64,
 }
 
-fn outcome(status: u32, detail: u32) -> u64 {
-    u64::from(status) << 32 | u64::from(detail)
+/// The most workers a run can record: a node's outcome keeps the index of the worker that
+/// started it in [`DETAIL_BITS`] bits.
+pub(super) const MAX_WORKERS: usize = 1 << DETAIL_BITS;
+
+/// The bits of an outcome below its status: a worker's index or a node's id.
+const DETAIL_BITS: u32 = 30;
+const DETAIL_MASK: u32 = (1 << DETAIL_BITS) - 1;
+const _: () = assert!(
+    MAX_NODES <= 1 << DETAIL_BITS,
+    "a node's id fits below the status"
+);
+
+fn outcome(status: u32, detail: u32) -> u32 {
+    debug_assert!(status <= SKIPPED && detail <= DETAIL_MASK);
+    status << DETAIL_BITS | detail
 }
 
 /// How a node that ended ran: on which worker it started, when it was ready and started.
@@ -198,10 +211,11 @@ pub(super) struct NodeTable {
     /// count and time (see [`COUNT_BITS`]), or [`WIDE`].
     pending: Box<[AtomicU64]>,
     records: Box<[NodeRecord]>,
-    /// Per node, the status in the high half; in the low half, the worker that started the
-    /// node, or for a skipped node the failed node it traces back to. Apart from the records:
-    /// a run without node times writes only this, a quarter of the memory per node.
-    outcomes: Box<[AtomicU64]>,
+    /// Per node, the status in the top two bits; below it, the worker that started the node,
+    /// or for a skipped node the failed node it traces back to. Apart from the records: a run
+    /// without node times writes only these 4 bytes per node (a chain reads 24 bytes per node
+    /// in all, its body, its link and this).
+    outcomes: Box<[AtomicU32]>,
     bodies: BodyCells,
     lanes: Box<[Lane]>,
     /// Successors that wait for the node to finish, and those that wait for it to start.
@@ -249,7 +263,7 @@ impl NodeTable {
             pending,
             records: nodes().map(|_| NodeRecord::default()).collect(),
             outcomes: nodes()
-                .map(|_| AtomicU64::new(outcome(NOT_RUN, 0)))
+                .map(|_| AtomicU32::new(outcome(NOT_RUN, 0)))
                 .collect(),
             bodies: BodyCells::new(
                 nodes()
@@ -456,7 +470,7 @@ impl NodeTable {
     /// The node's status and the worker that ran it (or the node that caused its skip).
     fn outcome(&self, slot: Slot) -> (u32, u32) {
         let outcome = self.outcomes[slot as usize].load(Relaxed);
-        ((outcome >> 32) as u32, outcome as u32)
+        (outcome >> DETAIL_BITS, outcome & DETAIL_MASK)
     }
 }
 
@@ -575,6 +589,31 @@ mod tests {
         after_child.sort_unstable();
         assert_eq!(after_child, [last, wide]);
         assert!(table.successors_after_start(a).is_empty());
+    }
+
+    /// An outcome keeps its status apart from the largest worker index and node id it can
+    /// hold, and a skip marks only a node that has not ended.
+    #[cfg(not(taskyard_loom))]
+    #[test]
+    fn outcomes_keep_the_status_beside_the_largest_detail() {
+        use super::{DONE, FAILED, MAX_WORKERS, NOT_RUN, Ran, SKIPPED};
+        use crate::graph::dag::{MAX_NODES, NodeId};
+
+        let (table, slot) = fan_in(0);
+        let [a, b, child] = ["a", "b", "child"].map(&slot);
+        let last_worker = Ran {
+            worker: MAX_WORKERS - 1,
+            ..Ran::default()
+        };
+        assert_eq!(table.outcome(a), (NOT_RUN, 0));
+        table.end(a, last_worker, 0, true);
+        table.end(b, last_worker, 0, false);
+        let last_node = NodeId(MAX_NODES as u32 - 1);
+        assert!(table.skip(child, last_node));
+        assert!(!table.skip(a, NodeId(0)) && !table.skip(child, NodeId(0)));
+        assert_eq!(table.outcome(a), (DONE, MAX_WORKERS as u32 - 1));
+        assert_eq!(table.outcome(b), (FAILED, MAX_WORKERS as u32 - 1));
+        assert_eq!(table.outcome(child), (SKIPPED, MAX_NODES as u32 - 1));
     }
 
     /// A node's inline successor is its one finish-successor, only when that waits for it
