@@ -213,8 +213,8 @@ pub(super) struct NodeTable {
     records: Box<[NodeRecord]>,
     /// Per node, the status in the top two bits; below it, the worker that started the node,
     /// or for a skipped node the failed node it traces back to. Apart from the records: a run
-    /// without node times writes only these 4 bytes per node (a chain reads 24 bytes per node
-    /// in all, its body, its link and this).
+    /// without node times writes only these 4 bytes per node (an `fn_node` chain reads 24
+    /// bytes per node in all: its body, its link and this).
     outcomes: Box<[AtomicU32]>,
     bodies: BodyCells,
     lanes: Box<[Lane]>,
