@@ -410,13 +410,13 @@ impl<S: SearcherSpawner> GraphRun<S> {
     }
 
     /// A node with one successor, without the queueing machinery of [`release`](Self::release)
-    /// (the searcher's inner loop has run the chain's links already; this is for a successor
-    /// that also waits for others, as in a fan-in): when `slot`, the one successor of a node
-    /// that ended at `now` on `worker`, is of the searcher's `lane` and beats everything queued
-    /// there, retires its edge and returns what to run next
-    /// (`Some(None)`: nothing was released). `None` when the case does not apply and nothing
-    /// was retired. Checking the queue first is sound because only this worker adds to its
-    /// queue: a thief can only make its best worse.
+    /// (the searcher's inner loop runs a chain's links; this is for a successor that is not
+    /// one, such as one that also waits for others in a fan-in): when `slot`, the one successor
+    /// of a node that ended at `now` on `worker`, is of the searcher's `lane` and beats
+    /// everything queued there, retires its edge and returns what to run next (`Some(None)`:
+    /// nothing was released). `None` when the case does not apply and nothing was retired.
+    /// Checking the queue first is sound because only this worker adds to its queue: a thief
+    /// can only make its best worse.
     #[inline]
     fn release_sole(
         &self,
