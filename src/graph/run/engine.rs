@@ -45,7 +45,8 @@
 //! start edges). A start decrements the start-successors, a finish the finish-successors; the
 //! caller that brings a count to zero releases the node, so each node is released exactly once
 //! without a lock. A node with a single predecessor has no count: that predecessor's one event
-//! releases it (see [`NodeTable`]). A node that fails marks its transitive dependents skipped,
+//! releases it; and whoever finds a count of one, its own edge the only one left, retires it
+//! with a store, not a read-modify-write (see [`NodeTable`]). A node that fails marks its transitive dependents skipped,
 //! naming it as the cause; independent branches go on.
 //!
 //! Node timings are plain atomics written once each by the one thread that runs (or releases)

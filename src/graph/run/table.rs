@@ -18,7 +18,7 @@ use crate::lane::Lane;
 use crate::sync::Mutex;
 use crate::sync::atomic::{
     AtomicU32, AtomicU64,
-    Ordering::{AcqRel, Relaxed},
+    Ordering::{AcqRel, Acquire, Relaxed},
 };
 
 use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
@@ -40,7 +40,8 @@ const SOLE: u64 = 1 << 63;
 /// nanoseconds since the run's start; the top two bits are [`SOLE`] and [`WIDE`]), so that
 /// one compare-and-swap on one dense word both retires an edge and keeps the node's ready
 /// time: the release of a wide front touches no record. A run without node times keeps no
-/// time there and retires an edge with one decrement.
+/// time there and retires an edge with one decrement. Whoever reads a count of one retires
+/// the last edge with a plain store (see [`NodeTable::retire_edge`]).
 const COUNT_BITS: u32 = 14;
 const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 const TIME_BITS: u32 = 48;
@@ -346,12 +347,19 @@ impl NodeTable {
     /// Retires one predecessor event of the node in `slot`, which happened at `now`. Returns its
     /// ready time, the latest of its predecessors' events, if this released it: exactly one
     /// caller does, the one that retires the last event, and it sees every other predecessor's
-    /// writes (the `AcqRel` read-modify-writes of one counter form a release sequence).
+    /// writes (the `AcqRel` read-modify-writes of one counter form a release sequence, which
+    /// the last one's `Acquire` read of the counter synchronizes with).
     /// Without node times the ready time is `now`, the last event's.
+    ///
+    /// A caller that reads a count of one holds the last edge: every other predecessor has
+    /// retired its own, so no one else writes the counter again, and it retires the edge
+    /// with a plain store instead of a read-modify-write. Where one worker runs all of a
+    /// node's predecessors, as on most of a wavefront, only the first retirement is a locked
+    /// instruction.
     #[inline]
     pub(super) fn retire_edge(&self, slot: Slot, now: u64) -> Option<u64> {
         let pending = &self.pending[slot as usize];
-        let mut current = pending.load(Relaxed);
+        let mut current = pending.load(Acquire);
         if current == SOLE {
             return Some(now);
         }
@@ -359,12 +367,21 @@ impl NodeTable {
             // Without node times no ready time is kept: one decrement retires the edge in
             // either format (the count is in the low bits, no time was packed above it, and
             // `WIDE` is above both).
+            if current & !WIDE == 1 {
+                pending.store(current - 1, Relaxed);
+                return Some(now);
+            }
             let before = pending.fetch_sub(1, AcqRel);
             debug_assert!(before & !WIDE != 0, "an edge retired twice");
             return (before & !WIDE == 1).then_some(now);
         }
         let record = &self.records[slot as usize];
         if current & WIDE != 0 {
+            if current & !WIDE == 1 {
+                // The others raised the record before retiring their edges.
+                pending.store(current - 1, Relaxed);
+                return Some(record.ready.load(Relaxed).max(now));
+            }
             // Raised before the edge is retired, so the counter carries it to the releaser.
             record.ready.fetch_max(now, Relaxed);
             let released = pending.fetch_sub(1, AcqRel) == WIDE | 1;
@@ -378,14 +395,23 @@ impl NodeTable {
             debug_assert!(count > 0, "an edge retired twice");
             let latest = latest.max(now.min(TIME_MAX));
             let next = latest << COUNT_BITS | (count - 1);
-            match pending.compare_exchange_weak(current, next, AcqRel, Relaxed) {
-                Ok(_) if count > 1 => return None,
-                // Saturated: the events past the saturation point are in the record, and
-                // those before it are no later than `now`.
-                Ok(_) if latest == TIME_MAX => return Some(record.ready.load(Relaxed).max(now)),
-                Ok(_) => return Some(latest),
-                Err(actual) => current = actual,
+            if count == 1 {
+                pending.store(next, Relaxed);
+            } else if let Err(actual) =
+                pending.compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
+                current = actual;
+                continue;
             }
+            if count > 1 {
+                return None;
+            }
+            // Saturated: the events past the saturation point are in the record, and those
+            // before it are no later than `now`.
+            if latest == TIME_MAX {
+                return Some(record.ready.load(Relaxed).max(now));
+            }
+            return Some(latest);
         }
     }
 
@@ -644,6 +670,20 @@ mod tests {
         }
     }
 
+    /// The predecessor events the node in `slot` still waits for, as its counter says: zero
+    /// once its last edge is retired, whether by a read-modify-write or by a store.
+    #[cfg(not(taskyard_loom))]
+    fn count_left(table: &NodeTable, slot: Slot) -> u64 {
+        use crate::sync::atomic::Ordering::Relaxed;
+
+        let current = table.pending[slot as usize].load(Relaxed);
+        if current & super::WIDE != 0 {
+            current & !super::WIDE
+        } else {
+            current & super::COUNT_MASK
+        }
+    }
+
     /// Times past what the packed counter holds, before and after the latest.
     #[cfg(not(taskyard_loom))]
     #[test]
@@ -654,7 +694,9 @@ mod tests {
             let (table, slot) = fan_in(0);
             let child = slot("child");
             assert_eq!(table.retire_edge(child, first), None);
+            assert_eq!(count_left(&table, child), 1);
             assert_eq!(table.retire_edge(child, second), Some(ready));
+            assert_eq!(count_left(&table, child), 0);
         }
     }
 
@@ -668,11 +710,14 @@ mod tests {
         for time in 0..others as u64 {
             assert_eq!(table.retire_edge(wide, 1_000 - time % 1_000), None);
         }
+        assert_eq!(count_left(&table, wide), 1);
         assert_eq!(table.retire_edge(wide, 3), Some(1_000));
+        assert_eq!(count_left(&table, wide), 0);
     }
 
-    /// Without node times an edge is retired by one decrement, in both counter formats: the
-    /// last event releases the node, at its own time, and no earlier one does.
+    /// Without node times an edge is retired by one decrement (the last by a store), in both
+    /// counter formats: the last event releases the node, at its own time, and no earlier one
+    /// does.
     #[cfg(not(taskyard_loom))]
     #[test]
     fn untimed_release_counts_down_both_formats() {
@@ -687,25 +732,44 @@ mod tests {
         }
         assert_eq!(table.retire_edge(wide, 3), Some(3));
         assert_eq!(table.retire_edge(last, 12), Some(12));
+        for slot in [child, wide] {
+            assert_eq!(count_left(&table, slot), 0);
+        }
         // Nothing is recorded as the nodes' ready times.
         assert_eq!(table.ready(child), 0);
     }
 
     /// Two parents of `fan_in`'s child retire their edges at once, one at time 3 on this
-    /// thread and one at time 7 on another: what each retirement returned.
+    /// thread and one at time 7 on another: what each retirement returned. Each parent first
+    /// writes a flag of its own, as a node's body writes what its successors read, and the
+    /// one that releases the child asserts it sees both: a last edge retired without a
+    /// read-modify-write must still see the other parent's writes.
     #[cfg(taskyard_loom)]
     fn race_two_parents(timed: bool) -> (Option<u64>, Option<u64>) {
+        use crate::sync::atomic::{AtomicBool, Ordering::Relaxed};
         use crate::sync::{Arc, thread};
 
         let (mut table, slot) = fan_in(0);
         table.set_timed(timed);
         let child = slot("child");
         let table = Arc::new(table);
-        let other = {
-            let table = table.clone();
-            thread::spawn(move || table.retire_edge(child, 7))
+        let written = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        let retire = move |table: &NodeTable, written: &[AtomicBool; 2], parent: usize, now| {
+            written[parent].store(true, Relaxed);
+            let released = table.retire_edge(child, now);
+            if released.is_some() {
+                assert!(
+                    written.iter().all(|flag| flag.load(Relaxed)),
+                    "the child was released before a parent's write could be seen"
+                );
+            }
+            released
         };
-        let here = table.retire_edge(child, 3);
+        let other = {
+            let (table, written) = (table.clone(), written.clone());
+            thread::spawn(move || retire(&table, &written, 1, 7))
+        };
+        let here = retire(&table, &written, 0, 3);
         (here, other.join().unwrap())
     }
 
@@ -720,8 +784,8 @@ mod tests {
         });
     }
 
-    /// The same race without node times (one decrement per edge): exactly one parent releases
-    /// the child, at its own event's time.
+    /// The same race without node times (a decrement per edge, or a store for the last):
+    /// exactly one parent releases the child, at its own event's time.
     #[cfg(taskyard_loom)]
     #[test]
     fn loom_graph_untimed_release_counter_releases_once() {
