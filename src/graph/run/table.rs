@@ -359,7 +359,7 @@ impl NodeTable {
     #[inline]
     pub(super) fn retire_edge(&self, slot: Slot, now: u64) -> Option<u64> {
         let pending = &self.pending[slot as usize];
-        let mut current = pending.load(Acquire);
+        let current = pending.load(Acquire);
         if current == SOLE {
             return Some(now);
         }
@@ -375,6 +375,13 @@ impl NodeTable {
             debug_assert!(before & !WIDE != 0, "an edge retired twice");
             return (before & !WIDE == 1).then_some(now);
         }
+        self.retire_timed_edge(slot, current, now)
+    }
+
+    /// [`retire_edge`](Self::retire_edge) with node times, from `current`, the counter as
+    /// read there: apart, so that the untimed case stays small enough to inline.
+    fn retire_timed_edge(&self, slot: Slot, mut current: u64, now: u64) -> Option<u64> {
+        let pending = &self.pending[slot as usize];
         let record = &self.records[slot as usize];
         if current & WIDE != 0 {
             if current & !WIDE == 1 {
