@@ -46,8 +46,8 @@
 //! caller that brings a count to zero releases the node, so each node is released exactly once
 //! without a lock. A node with a single predecessor has no count: that predecessor's one event
 //! releases it; and whoever finds a count of one, its own edge the only one left, retires it
-//! with a store, not a read-modify-write (see [`NodeTable`]). A node that fails marks its transitive dependents skipped,
-//! naming it as the cause; independent branches go on.
+//! with a store, not a read-modify-write (see [`NodeTable`]). A node that fails marks its
+//! transitive dependents skipped, naming it as the cause; independent branches go on.
 //!
 //! Node timings are plain atomics written once each by the one thread that runs (or releases)
 //! the node. A searcher counts the nodes it ended, and the time its worker spent on them, and
