@@ -402,17 +402,16 @@ impl NodeTable {
             debug_assert!(count > 0, "an edge retired twice");
             let latest = latest.max(now.min(TIME_MAX));
             let next = latest << COUNT_BITS | (count - 1);
-            if count == 1 {
-                pending.store(next, Relaxed);
-            } else if let Err(actual) =
-                pending.compare_exchange_weak(current, next, AcqRel, Acquire)
-            {
-                current = actual;
-                continue;
-            }
             if count > 1 {
-                return None;
+                match pending.compare_exchange_weak(current, next, AcqRel, Acquire) {
+                    Ok(_) => return None,
+                    Err(actual) => {
+                        current = actual;
+                        continue;
+                    }
+                }
             }
+            pending.store(next, Relaxed);
             // Saturated: the events past the saturation point are in the record, and those
             // before it are no later than `now`.
             if latest == TIME_MAX {
