@@ -261,6 +261,68 @@ impl Drop for SpinGuard<'_> {
     }
 }
 
+/// A value that is moved out at most once (a [`Graph::node`] body, taken by the worker that
+/// starts its node), for one compare-and-swap.
+///
+/// The value sits behind a lock that [`take`](Self::take) acquires and never releases: a
+/// mutex's release is a second locked instruction (see [`SpinLock`]), and once the value is
+/// gone nothing is left to guard. Any later `take` fails on the held lock and returns `None`
+/// at once, so a caller that takes twice by mistake finds out instead of waiting for good.
+///
+/// [`Graph::node`]: crate::graph::Graph::node
+#[derive(Debug)]
+pub(crate) struct TakeOnce<T> {
+    #[cfg(not(taskyard_loom))]
+    cell: parking_lot::Mutex<Option<T>>,
+    #[cfg(taskyard_loom)]
+    cell: loom::sync::Mutex<Option<T>>,
+}
+
+impl<T> TakeOnce<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self {
+            cell: Self::cell(Some(value)),
+        }
+    }
+
+    #[cfg(not(taskyard_loom))]
+    fn cell(value: Option<T>) -> parking_lot::Mutex<Option<T>> {
+        parking_lot::Mutex::new(value)
+    }
+
+    #[cfg(taskyard_loom)]
+    fn cell(value: Option<T>) -> loom::sync::Mutex<Option<T>> {
+        loom::sync::Mutex::new(value)
+    }
+
+    /// Moves the value out; `None` if it was taken before (or is being taken by another thread
+    /// at this moment).
+    #[cfg(not(taskyard_loom))]
+    #[inline]
+    pub(crate) fn take(&self) -> Option<T> {
+        // `try_lock` retries a spurious compare-and-swap failure itself, so it fails only on a
+        // lock that is held: here, one whose value was taken.
+        parking_lot::MutexGuard::leak(self.cell.try_lock()?).take()
+    }
+
+    /// Under loom the guard is dropped: loom reports a lock that is never released as a
+    /// deadlock. A later `take` then gets the lock and finds the value gone, so what callers
+    /// see is the same: the value once, then `None`.
+    #[cfg(taskyard_loom)]
+    pub(crate) fn take(&self) -> Option<T> {
+        self.cell.try_lock().ok()?.take()
+    }
+
+    /// The value, if it was never taken.
+    pub(crate) fn into_inner(self) -> Option<T> {
+        #[cfg(not(taskyard_loom))]
+        let value = self.cell.into_inner();
+        #[cfg(taskyard_loom)]
+        let value = self.cell.into_inner().expect("loom mutex poisoned");
+        value
+    }
+}
+
 #[cfg(not(taskyard_loom))]
 pub(crate) mod deque {
     pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -380,7 +442,7 @@ pub(crate) mod deque {
 #[cfg(all(test, taskyard_loom))]
 mod tests {
     use super::atomic::{AtomicU64, Ordering::Relaxed};
-    use super::{Arc, SpinLock, thread};
+    use super::{Arc, SpinLock, TakeOnce, thread};
 
     /// Two threads each try a few times to take a [`SpinLock`] and, when they get it, add one
     /// to a counter with a plain load and store. No update is lost: the lock both excludes (no
@@ -412,5 +474,57 @@ mod tests {
             // The lock is free again.
             assert!(shared.0.try_lock().is_some());
         });
+    }
+
+    /// Two threads race to take a [`TakeOnce`]'s value: exactly one gets it, and the cell is
+    /// empty afterwards. A take that let both in (or that released the lock and left the
+    /// value behind) fails it.
+    #[test]
+    fn loom_take_once_hands_the_value_out_once() {
+        loom::model(|| {
+            let cell = Arc::new(TakeOnce::new(7_u32));
+            let other = {
+                let cell = cell.clone();
+                thread::spawn(move || cell.take())
+            };
+            let mine = cell.take();
+            let theirs = other.join().unwrap();
+            assert_eq!(mine.xor(theirs), Some(7));
+            assert_eq!(cell.take(), None);
+            let cell = Arc::try_unwrap(cell).expect("both threads are done");
+            assert_eq!(cell.into_inner(), None);
+        });
+    }
+}
+
+#[cfg(all(test, not(taskyard_loom)))]
+mod take_once_tests {
+    use super::TakeOnce;
+
+    #[test]
+    fn take_once_gives_the_value_once_and_keeps_an_untaken_one() {
+        let taken = TakeOnce::new(String::from("body"));
+        assert_eq!(taken.take().as_deref(), Some("body"));
+        assert_eq!(taken.take(), None);
+        assert_eq!(taken.into_inner(), None);
+        assert_eq!(TakeOnce::new(3).into_inner(), Some(3));
+    }
+
+    /// The real lock, not loom's: two threads take from the same cells in opposite orders and
+    /// between them get every value exactly once.
+    #[test]
+    fn racing_takers_get_each_value_once() {
+        let cells: Vec<TakeOnce<usize>> = (0..20_000).map(TakeOnce::new).collect();
+        let (mut forward, mut backward) = std::thread::scope(|scope| {
+            let backward = scope.spawn(|| {
+                let taken = cells.iter().rev().filter_map(TakeOnce::take);
+                taken.collect::<Vec<_>>()
+            });
+            let forward: Vec<_> = cells.iter().filter_map(TakeOnce::take).collect();
+            (forward, backward.join().unwrap())
+        });
+        forward.append(&mut backward);
+        forward.sort_unstable();
+        assert_eq!(forward, (0..20_000).collect::<Vec<_>>());
     }
 }

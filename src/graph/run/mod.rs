@@ -94,9 +94,9 @@ impl Graph {
 
     /// Adds a node that runs `body` once, in one step, calling it through a shared reference
     /// (`Fn`, not `FnOnce`): where [`node`](Self::node) moves its closure out of the graph's
-    /// shared state when the node starts, which takes a lock, this one is called where it is.
-    /// That saves about a dozen nanoseconds per node; it matters for bodies that take well
-    /// under a microsecond. The closure, and what it captures, lives until the run's report
+    /// shared state when the node starts, which takes a locked instruction, this one is called
+    /// where it is. That saves about five nanoseconds per node; it matters for bodies that take
+    /// well under a microsecond. The closure, and what it captures, lives until the run's report
     /// is dropped rather than until the node ends.
     ///
     /// # Examples

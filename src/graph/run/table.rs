@@ -15,11 +15,11 @@ use crate::graph::dag::{Dag, MAX_NODES, NodeId};
 use crate::graph::order::ReadyOrder;
 use crate::graph::report::{LineSource, NodeReport, NodeStatus};
 use crate::lane::Lane;
-use crate::sync::Mutex;
 use crate::sync::atomic::{
     AtomicU32, AtomicU64,
     Ordering::{AcqRel, Acquire, Relaxed},
 };
+use crate::sync::{Mutex, TakeOnce};
 
 use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
 
@@ -136,7 +136,7 @@ const NO_SUCCESSOR: Slot = Slot::MAX;
 /// Where a node's body waits for the node to start.
 enum BodyCell {
     /// Taken by whoever starts the node (once: a node is released once).
-    Owned(Mutex<Option<NodeWork>>),
+    Owned(TakeOnce<NodeWork>),
     /// Called in place (see [`NodeBody::Shared`]).
     Shared(SharedWork),
 }
@@ -144,7 +144,7 @@ enum BodyCell {
 impl From<NodeBody> for BodyCell {
     fn from(body: NodeBody) -> Self {
         match body {
-            NodeBody::Owned(work) => Self::Owned(Mutex::new(Some(work))),
+            NodeBody::Owned(work) => Self::Owned(TakeOnce::new(work)),
             NodeBody::Shared(work) => Self::Shared(work),
         }
     }
@@ -165,7 +165,7 @@ impl BodyCell {
 /// the 32 of a [`BodyCell`], which a chain reads once per node.
 enum BodyCells {
     Shared(Box<[SharedWork]>),
-    Owned(Box<[Mutex<Option<NodeWork>>]>),
+    Owned(Box<[TakeOnce<NodeWork>]>),
     Mixed(Box<[BodyCell]>),
 }
 
@@ -180,7 +180,7 @@ impl BodyCells {
             Self::Shared(works.collect())
         } else if !bodies.iter().any(shared) {
             let cells = bodies.into_iter().map(|body| match body {
-                NodeBody::Owned(work) => Mutex::new(Some(work)),
+                NodeBody::Owned(work) => TakeOnce::new(work),
                 NodeBody::Shared(_) => unreachable!("every body is owned"),
             });
             Self::Owned(cells.collect())
@@ -202,8 +202,8 @@ impl BodyCells {
     }
 }
 
-fn take_owned(cell: &Mutex<Option<NodeWork>>) -> NodeWork {
-    cell.lock().take().expect("a node starts once")
+fn take_owned(cell: &TakeOnce<NodeWork>) -> NodeWork {
+    cell.take().expect("a node starts once")
 }
 
 /// Per-node state for one run of a graph, by slot.
