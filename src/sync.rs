@@ -106,10 +106,6 @@ mod lock {
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard(Some(self.0.lock().expect("loom mutex poisoned")))
         }
-
-        pub(crate) fn into_inner(self) -> T {
-            self.0.into_inner().expect("loom mutex poisoned")
-        }
     }
 
     impl<T> Deref for MutexGuard<'_, T> {
@@ -272,27 +268,21 @@ impl Drop for SpinGuard<'_> {
 /// [`Graph::node`]: crate::graph::Graph::node
 #[derive(Debug)]
 pub(crate) struct TakeOnce<T> {
-    #[cfg(not(taskyard_loom))]
-    cell: parking_lot::Mutex<Option<T>>,
-    #[cfg(taskyard_loom)]
-    cell: loom::sync::Mutex<Option<T>>,
+    cell: TakeCell<T>,
 }
+
+/// What a [`TakeOnce`] keeps its value in: a lock with a `try_lock` (the shim's [`Mutex`] has
+/// none under loom).
+#[cfg(not(taskyard_loom))]
+type TakeCell<T> = parking_lot::Mutex<Option<T>>;
+#[cfg(taskyard_loom)]
+type TakeCell<T> = loom::sync::Mutex<Option<T>>;
 
 impl<T> TakeOnce<T> {
     pub(crate) fn new(value: T) -> Self {
         Self {
-            cell: Self::cell(Some(value)),
+            cell: TakeCell::new(Some(value)),
         }
-    }
-
-    #[cfg(not(taskyard_loom))]
-    fn cell(value: Option<T>) -> parking_lot::Mutex<Option<T>> {
-        parking_lot::Mutex::new(value)
-    }
-
-    #[cfg(taskyard_loom)]
-    fn cell(value: Option<T>) -> loom::sync::Mutex<Option<T>> {
-        loom::sync::Mutex::new(value)
     }
 
     /// Moves the value out; `None` if it was taken before (or is being taken by another thread

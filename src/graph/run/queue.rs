@@ -37,18 +37,6 @@ pub(super) struct PositionSet {
     low: AtomicUsize,
 }
 
-/// Reads one word of a locked set.
-#[inline]
-fn read_word(word: &AtomicU64) -> u64 {
-    word.load(Relaxed)
-}
-
-/// Writes one word of a locked set.
-#[inline]
-fn write_word(word: &AtomicU64, value: u64) {
-    word.store(value, Relaxed);
-}
-
 impl PositionSet {
     /// An empty set for positions below `bound`.
     pub(super) fn new(bound: usize) -> Self {
@@ -84,8 +72,8 @@ impl PositionSet {
         let mut bit = position as usize % 64;
         for &start in &self.starts[..self.depth] {
             let word = &self.words[start + index];
-            let before = read_word(word);
-            write_word(word, before | 1 << bit);
+            let before = word.load(Relaxed);
+            word.store(before | 1 << bit, Relaxed);
             if before != 0 {
                 return;
             }
@@ -106,10 +94,10 @@ impl PositionSet {
         self.len.store(len - 1, Relaxed);
         let low = self.low.load(Relaxed);
         let word = &self.words[low];
-        let bits = read_word(word);
+        let bits = word.load(Relaxed);
         let first = (low * 64) as u32 + bits.trailing_zeros();
         let rest = bits & (bits - 1);
-        write_word(word, rest);
+        word.store(rest, Relaxed);
         if rest != 0 {
             return Some((first, Some((low * 64) as u32 + rest.trailing_zeros())));
         }
@@ -122,8 +110,8 @@ impl PositionSet {
         let mut index = low;
         for &start in &self.starts[1..self.depth] {
             let word = &self.words[start + index / 64];
-            let rest = read_word(word) & !(1 << (index % 64));
-            write_word(word, rest);
+            let rest = word.load(Relaxed) & !(1 << (index % 64));
+            word.store(rest, Relaxed);
             if rest != 0 {
                 break;
             }
@@ -134,10 +122,10 @@ impl PositionSet {
         }
         let mut index = 0;
         for &start in self.starts[1..self.depth].iter().rev() {
-            index = index * 64 + read_word(&self.words[start + index]).trailing_zeros() as usize;
+            index = index * 64 + self.words[start + index].load(Relaxed).trailing_zeros() as usize;
         }
         self.low.store(index, Relaxed);
-        let next = index * 64 + read_word(&self.words[index]).trailing_zeros() as usize;
+        let next = index * 64 + self.words[index].load(Relaxed).trailing_zeros() as usize;
         Some((first, Some(next as u32)))
     }
 
@@ -151,7 +139,7 @@ impl PositionSet {
     fn first(&self) -> Option<u32> {
         let mut index = 0;
         for &start in self.starts[..self.depth].iter().rev() {
-            let word = read_word(&self.words[start + index]);
+            let word = self.words[start + index].load(Relaxed);
             if word == 0 {
                 return None;
             }
