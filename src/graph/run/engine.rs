@@ -8,7 +8,10 @@
 //! A searcher first looks in its own worker's ready queue, then in the peer queue whose best
 //! node ranks highest, so whoever takes a node, owner or thief, takes in rank order. From a
 //! wide front a thief takes a share of the victim's next best nodes along (see
-//! [`STEAL_BATCH`]), so each worker goes on in a band of consecutive slots of its own.
+//! [`STEAL_BATCH`]), so it goes on for a while in a band of consecutive slots of its own
+//! instead of coming back for every node. (On a wavefront such a band narrows as it advances:
+//! its edge nodes go to whichever worker retires their last edge, the victim when the thief is
+//! ahead.)
 //!
 //! When a node finishes, the searcher that ran it releases its successors. If the best released
 //! node of the searcher's lane beats everything in the worker's own queue, the searcher runs it
