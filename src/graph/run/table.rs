@@ -375,13 +375,19 @@ impl NodeTable {
             debug_assert!(before & !WIDE != 0, "an edge retired twice");
             return (before & !WIDE == 1).then_some(now);
         }
-        self.retire_timed_edge(slot, current, now)
+        self.retire_timed_edge(slot, pending, current, now)
     }
 
-    /// [`retire_edge`](Self::retire_edge) with node times, from `current`, the counter as
-    /// read there: apart, so that the untimed case stays small enough to inline.
-    fn retire_timed_edge(&self, slot: Slot, mut current: u64, now: u64) -> Option<u64> {
-        let pending = &self.pending[slot as usize];
+    /// [`retire_edge`](Self::retire_edge) with node times, for the node in `slot` whose counter
+    /// is `pending`, from `current`, the counter as read there: apart, so that the untimed case
+    /// stays small enough to inline.
+    fn retire_timed_edge(
+        &self,
+        slot: Slot,
+        pending: &AtomicU64,
+        mut current: u64,
+        now: u64,
+    ) -> Option<u64> {
         let record = &self.records[slot as usize];
         if current & WIDE != 0 {
             if current & !WIDE == 1 {
