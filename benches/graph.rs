@@ -32,7 +32,8 @@
 //!   stack, no scheduler: the floor.
 //!
 //! Every peer runs on the same prebuilt adjacency (successor lists in CSR form and initial
-//! counts); resetting the counters is not timed. Node bodies are `black_box` of the node index
+//! counts), its per-node arrays each at a cache line of its own within a page (see `placed`);
+//! resetting the counters is not timed. Node bodies are `black_box` of the node index
 //! for the peers and `black_box(())` for taskyard (a closure without captures). Before its timed
 //! runs every entry runs once with a checking body: every node runs exactly once, no node runs
 //! before a predecessor finished, every counter ends at zero, and for taskyard every node reports
@@ -78,8 +79,8 @@ struct Adjacency {
     pred_offsets: Vec<u32>,
     preds: Vec<u32>,
     /// `succs[succ_offsets[v]..succ_offsets[v + 1]]` are the nodes that wait for `v`.
-    succ_offsets: Vec<u32>,
-    succs: Vec<u32>,
+    succ_offsets: &'static [u32],
+    succs: &'static [u32],
     /// Predecessor count of every node: the counters' starting values.
     initial: Vec<u32>,
     /// Nodes without predecessors, in index order.
@@ -87,9 +88,9 @@ struct Adjacency {
     /// Number of nodes without successors.
     sinks: usize,
     /// The live counters of the multi-threaded peers, reset before each run.
-    counts: Vec<AtomicU32>,
+    counts: &'static [AtomicU32],
     /// How often each node ran, for the checking runs only.
-    runs: Vec<AtomicU32>,
+    runs: &'static [AtomicU32],
     /// The sinks still to finish, for `tokio_counters`.
     done: Countdown,
 }
@@ -122,13 +123,13 @@ impl Adjacency {
         Self {
             pred_offsets,
             preds,
-            succ_offsets,
-            succs,
+            succ_offsets: placed(0, succ_offsets.into_iter(), || 0),
+            succs: placed(16, succs.into_iter(), || 0),
             initial,
             roots,
             sinks,
-            counts: (0..n).map(|_| AtomicU32::new(0)).collect(),
-            runs: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            counts: placed(32, (0..n).map(|_| AtomicU32::new(0)), || AtomicU32::new(0)),
+            runs: placed(48, (0..n).map(|_| AtomicU32::new(0)), || AtomicU32::new(0)),
             done: Countdown::new(),
         }
     }
@@ -183,6 +184,43 @@ impl Adjacency {
             );
         }
     }
+}
+
+/// Bytes in a page and in a cache line, on the machines this bench runs on.
+const PAGE: usize = 4096;
+const LINE: usize = 64;
+
+/// `items` in a buffer of their own, the first of them at cache line `line` of a page (`pad`
+/// fills the space before it); leaked, like the adjacency that holds them.
+///
+/// Where a large array begins within its page changes what the counter peers measure, because
+/// they index several per-node arrays with the same node at once. On the chain, a node's
+/// counter is written (a locked decrement) just before the next node's successor list is read:
+/// with both arrays at the same offset in their pages, the read's address matches the write's
+/// in its low 12 bits, which is all the core compares at first, and the read waits (rayon's
+/// continuation, in a scratch copy: 8.0 to 8.4 ns per node; 5.3 to 5.8 with the counters one
+/// line further on). On the wavefront
+/// the continuation walks a column at a time, so the nodes it visits in turn sit 4 KiB apart in
+/// every array, and two arrays at the same offset compete for the same few cache sets (mostly
+/// 23 to 35 ns per node; mostly 15 to 20 with either moved by one line). Which placement the
+/// bench got depended on what it had allocated and freed before: glibc serves a large array
+/// from a fresh `mmap`, 16 bytes into a page, until a freed one raises its threshold. A line of
+/// its own for each array the peers' walks touch gives them the faster placement whatever ran
+/// before.
+fn placed<T>(
+    line: usize,
+    items: impl ExactSizeIterator<Item = T>,
+    pad: impl Fn() -> T,
+) -> &'static [T] {
+    let size = size_of::<T>();
+    let mut buffer: Vec<T> = Vec::with_capacity(items.len() + PAGE / size);
+    let offset = buffer.as_ptr().addr() % PAGE;
+    let skip = (line * LINE + PAGE - offset) % PAGE / size;
+    buffer.extend((0..skip).map(|_| pad()));
+    buffer.extend(items);
+    let placed = &Vec::leak(buffer)[skip..];
+    assert_eq!(placed.as_ptr().addr() % PAGE, line * LINE, "placement");
+    placed
 }
 
 /// Collects predecessor lists node by node.
