@@ -488,9 +488,10 @@ fn future_and_state_machine_nodes() {
 }
 
 /// A chain long enough to span several searcher steps, with closures and shared bodies mixed,
-/// a node that yields in the middle and one that panics further on: every node before the
-/// panic runs once and in order, and every node after it is skipped because of it. The same
-/// with shared bodies only (no yield then), which run their links in a loop of their own.
+/// a node that yields in the middle and one that panics (or returns an error) further on: every
+/// node before the failure runs once and in order, and every node after it is skipped because
+/// of it. The same with shared bodies only (no yield then), which run their links in a loop of
+/// their own.
 #[test]
 fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
     use taskyard::{Cx, Step, Task};
@@ -509,13 +510,14 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
     const NODES: usize = 1_000;
     const YIELDS: usize = 300;
     const PANICS: usize = 700;
-    let chain = |timed: bool, shared_only: bool| {
+    let chain = |timed: bool, shared_only: bool, error: bool| {
         let ran = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
         for i in 0..NODES {
             let ran = ran.clone();
             let name = format!("n{i}");
             let node = match i {
+                PANICS if error => graph.fn_node(name, move || Err(format!("node {i} gives up"))),
                 PANICS if shared_only => {
                     graph.fn_node(name, move || -> () { panic!("node {i} gives up") })
                 }
@@ -531,11 +533,12 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
         }
         (graph.build().unwrap().record_node_times(timed), ran)
     };
-    let check = |report: GraphReport, ran: Arc<Mutex<Vec<usize>>>| {
+    let check = |report: GraphReport, ran: Arc<Mutex<Vec<usize>>>, error: bool| {
         assert_eq!(*ran.lock().unwrap(), (0..PANICS).collect::<Vec<_>>());
         let nodes = report.nodes();
         assert!(nodes[..PANICS].iter().all(|node| node.status().is_done()));
-        assert_eq!(nodes[PANICS].error(), Some("panicked: node 700 gives up"));
+        let expected = if error { "" } else { "panicked: " }.to_owned() + "node 700 gives up";
+        assert_eq!(nodes[PANICS].error(), Some(expected.as_str()));
         for node in &nodes[PANICS + 1..] {
             match node.status() {
                 NodeStatus::Skipped { cause } => assert_eq!(report.node(cause).name(), "n700"),
@@ -544,14 +547,20 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
         }
     };
     for (timed, shared_only) in [(true, false), (false, false), (true, true), (false, true)] {
-        for workers in [1, 2] {
-            let rt = Runtime::builder().workers(workers).build().unwrap();
-            let (graph, ran) = chain(timed, shared_only);
-            check(rt.run_graph(graph, Policy::Rank).unwrap().join(), ran);
+        for error in [false, true] {
+            for workers in [1, 2] {
+                let rt = Runtime::builder().workers(workers).build().unwrap();
+                let (graph, ran) = chain(timed, shared_only, error);
+                check(
+                    rt.run_graph(graph, Policy::Rank).unwrap().join(),
+                    ran,
+                    error,
+                );
+            }
+            let ex = LocalExecutor::new();
+            let (graph, ran) = chain(timed, shared_only, error);
+            check(ex.block_on(ex.run_graph(graph, Policy::Rank)), ran, error);
         }
-        let ex = LocalExecutor::new();
-        let (graph, ran) = chain(timed, shared_only);
-        check(ex.block_on(ex.run_graph(graph, Policy::Rank)), ran);
     }
 }
 

@@ -901,13 +901,12 @@ impl StepState {
     #[inline]
     fn close<S>(&mut self, run: &GraphRun<S>, timed: bool) -> (u64, bool) {
         self.ran += 1;
-        let mut within_budget = true;
-        if timed || self.ran % UNTIMED_CLOCK_EVERY == 0 {
-            self.clock = run.now();
-            within_budget = self.ran < CONTINUATION_NODES
-                && self.clock.saturating_sub(self.step_start)
-                    < CONTINUATION_BUDGET.as_nanos() as u64;
+        if !timed && self.ran % UNTIMED_CLOCK_EVERY != 0 {
+            return (self.clock, true);
         }
+        self.clock = run.now();
+        let within_budget = self.ran < CONTINUATION_NODES
+            && self.clock.saturating_sub(self.step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
         let now = self.clock;
         if timed {
             let ran_for = now.saturating_sub(self.how.start);
@@ -985,13 +984,22 @@ impl<S> GraphRun<S> {
         let table = &self.record.table;
         let best = &self.ready[state.worker].best[lane.index()];
         loop {
-            let result = match step(body) {
-                Progress::Done(result) => result,
+            match step(body) {
+                Progress::Done(Ok(())) => {}
+                Progress::Done(result) => {
+                    // A failure ends the links here, before the next call, so that the
+                    // message's two words are not kept across it on the path every link takes.
+                    let (now, within_budget) = state.close(self, TIMED);
+                    return LinksEnd::Ended {
+                        result,
+                        now,
+                        within_budget,
+                    };
+                }
                 Progress::Paused(work, pause) => return LinksEnd::Paused(work, pause),
-            };
+            }
             let (now, within_budget) = state.close(self, TIMED);
             if within_budget
-                && result.is_ok()
                 && let Some(next) = table.inline_successor(state.slot)
                 && next < best.load(Relaxed)
             {
@@ -1013,7 +1021,7 @@ impl<S> GraphRun<S> {
                 continue;
             }
             return LinksEnd::Ended {
-                result,
+                result: Ok(()),
                 now,
                 within_budget,
             };
