@@ -123,13 +123,13 @@ impl Adjacency {
         Self {
             pred_offsets,
             preds,
-            succ_offsets: placed(0, succ_offsets.into_iter(), || 0),
-            succs: placed(16, succs.into_iter(), || 0),
+            succ_offsets: placed(0, succ_offsets.into_iter()),
+            succs: placed(16, succs.into_iter()),
             initial,
             roots,
             sinks,
-            counts: placed(32, (0..n).map(|_| AtomicU32::new(0)), || AtomicU32::new(0)),
-            runs: placed(48, (0..n).map(|_| AtomicU32::new(0)), || AtomicU32::new(0)),
+            counts: placed(32, (0..n).map(|_| AtomicU32::new(0))),
+            runs: placed(48, (0..n).map(|_| AtomicU32::new(0))),
             done: Countdown::new(),
         }
     }
@@ -190,8 +190,8 @@ impl Adjacency {
 const PAGE: usize = 4096;
 const LINE: usize = 64;
 
-/// `items` in a buffer of their own, the first of them at cache line `line` of a page (`pad`
-/// fills the space before it); leaked, like the adjacency that holds them.
+/// `items` in a buffer of their own, the first of them at cache line `line` of a page (default
+/// values fill the space before it); leaked, like the adjacency that holds them.
 ///
 /// Where a large array begins within its page changes what the counter peers measure, because
 /// they index several per-node arrays with the same node at once. On the chain, a node's
@@ -207,16 +207,12 @@ const LINE: usize = 64;
 /// from a fresh `mmap`, 16 bytes into a page, until a freed one raises its threshold. A line of
 /// its own for each array the peers' walks touch gives them the faster placement whatever ran
 /// before.
-fn placed<T>(
-    line: usize,
-    items: impl ExactSizeIterator<Item = T>,
-    pad: impl Fn() -> T,
-) -> &'static [T] {
+fn placed<T: Default>(line: usize, items: impl ExactSizeIterator<Item = T>) -> &'static [T] {
     let size = size_of::<T>();
     let mut buffer: Vec<T> = Vec::with_capacity(items.len() + PAGE / size);
     let offset = buffer.as_ptr().addr() % PAGE;
     let skip = (line * LINE + PAGE - offset) % PAGE / size;
-    buffer.extend((0..skip).map(|_| pad()));
+    buffer.extend(std::iter::repeat_with(T::default).take(skip));
     buffer.extend(items);
     let placed = &Vec::leak(buffer)[skip..];
     assert_eq!(placed.as_ptr().addr() % PAGE, line * LINE, "placement");

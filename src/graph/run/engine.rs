@@ -904,10 +904,10 @@ impl StepState {
         if !timed && self.ran % UNTIMED_CLOCK_EVERY != 0 {
             return (self.clock, true);
         }
-        self.clock = run.now();
+        let now = run.now();
+        self.clock = now;
         let within_budget = self.ran < CONTINUATION_NODES
-            && self.clock.saturating_sub(self.step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
-        let now = self.clock;
+            && now.saturating_sub(self.step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
         if timed {
             let ran_for = now.saturating_sub(self.how.start);
             if self.how.worker == self.worker {
