@@ -842,6 +842,52 @@ fn untimed_run_reports_statuses_makespan_and_busy_without_node_times() {
     }
 }
 
+/// A searcher hands its worker back once its step has spent the time budget (50 µs), also
+/// when it reads the clock only now and then: on nodes of 2 µs, 16 nodes in it reads the clock
+/// and then reads it more and more often (after 4, 2, 1, 1 and 1 more nodes) as the budget
+/// runs out, so each step runs exactly 25 nodes, its last one ending at 50 µs. With node times
+/// the clock is read after every node: 25 nodes as well. Both of the chain's loops (shared and
+/// owned bodies) and a graph of independent nodes go through the same count.
+#[test]
+fn a_searcher_step_stops_at_its_time_budget() {
+    const NODES: usize = 60;
+    for timed in [false, true] {
+        for shape in ["fn chain", "chain", "independent"] {
+            let case = format!("{shape}, timed: {timed}");
+            let clock = ManualClock::new();
+            let ex = LocalExecutor::new().with_clock(clock.clone());
+            let ran = Arc::new(AtomicUsize::new(0));
+            let mut graph = Graph::new();
+            for v in 0..NODES {
+                let (clock, ran) = (clock.clone(), ran.clone());
+                let body = move || {
+                    clock.advance(Duration::from_micros(2));
+                    ran.fetch_add(1, SeqCst);
+                };
+                let node = match shape {
+                    "fn chain" => graph.fn_node(format!("n{v}"), body),
+                    _ => graph.node(format!("n{v}"), body),
+                };
+                if v > 0 && shape != "independent" {
+                    node.after(format!("n{}", v - 1));
+                }
+            }
+            let graph = graph.build().unwrap().record_node_times(timed);
+            let handle = ex.run_graph(graph, Policy::Rank);
+            assert_eq!(ex.tick(1), 1, "{case}");
+            assert_eq!(ran.load(SeqCst), 25, "{case}: first step");
+            assert_eq!(ex.tick(1), 1, "{case}");
+            assert_eq!(ran.load(SeqCst), 50, "{case}: second step");
+            let report = ex.block_on(handle);
+            assert_eq!(ran.load(SeqCst), NODES, "{case}");
+            assert!(
+                report.nodes().iter().all(|n| n.status().is_done()),
+                "{case}"
+            );
+        }
+    }
+}
+
 /// An untimed run on two workers still runs every node of a wide graph exactly once.
 #[test]
 fn untimed_run_on_two_workers_runs_every_node_once() {

@@ -24,7 +24,7 @@
 //! releases nothing as it starts) is known from the graph alone: the table records it when the
 //! graph is built, and the searcher goes from node to node in an inner loop that reads that one
 //! word and the queue's best, and touches no counter, list or queue (see
-//! [`NodeTable::inline_successor`]).
+//! [`NodeTable::inline_successor_before`]).
 //!
 //! A searcher keeps going for up to [`CONTINUATION_BUDGET`] or [`CONTINUATION_NODES`], then
 //! yields to the runtime (lane shares, other tasks) and goes on at its next step. It ends when
@@ -98,13 +98,13 @@ const STEAL_BATCH_FROM: usize = 64;
 #[cfg(taskyard_loom)]
 const STEAL_BATCH_FROM: usize = 2;
 
-/// Without node times, how many nodes a searcher runs between two readings of the clock (for
-/// its [`CONTINUATION_BUDGET`]).
-const UNTIMED_CLOCK_EVERY: u32 = 16;
-const _: () = assert!(
-    CONTINUATION_NODES % UNTIMED_CLOCK_EVERY == 0,
-    "the node budget is checked with the clock"
-);
+/// Without node times, a searcher reads the clock (for its [`CONTINUATION_BUDGET`]) after its
+/// first `UNTIMED_CLOCK_FIRST` nodes, then after as many nodes as the pace so far says fit in
+/// the budget's rest, at most `UNTIMED_CLOCK_GAP` (see [`StepState::close`]). A reading costs
+/// about a hundred instructions, twice what a chain's link does: on tiny nodes a reading per
+/// 64 adds under 2 per node, where one per 16 added 6.
+const UNTIMED_CLOCK_FIRST: u32 = 16;
+const UNTIMED_CLOCK_GAP: u32 = 64;
 
 /// How many times a searcher looks again when a peer took the node it saw first.
 const RETAKE_ATTEMPTS: usize = 64;
@@ -758,6 +758,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             how: Ran::default(),
             clock: step_start,
             ran: 0,
+            clock_at: UNTIMED_CLOCK_FIRST,
             finished: 0,
             busy: 0,
             latest_end: 0,
@@ -801,6 +802,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             (state.slot, state.how) = (slot, ran);
             // One panic boundary around the node and the chain's links after it: the state
             // says which node was running when a panic unwound out of the loop.
+            let ran_before = state.ran;
             let links = catch_unwind(AssertUnwindSafe(|| {
                 if timed {
                     run.run_links::<true>(&mut state, body, lane, cx)
@@ -808,13 +810,21 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     run.run_links::<false>(&mut state, body, lane, cx)
                 }
             }));
+            // Every node the loop ran was closed (see `StepState::close`) and, but for the
+            // last, ended as a link; the last one closed too unless it paused or panicked.
+            // Counting the links from `ran` keeps a second counter off the links' path.
+            let closed = (state.ran - ran_before) as usize;
             let (result, now, within_budget) = match links {
                 Ok(LinksEnd::Ended {
                     result,
                     now,
                     within_budget,
-                }) => (result, now, within_budget),
+                }) => {
+                    state.finished += closed - 1;
+                    (result, now, within_budget)
+                }
                 Ok(LinksEnd::Paused(work, pause)) => {
+                    state.finished += closed;
                     // The node keeps this searcher, which stops counting as one until its
                     // next step, so that queued nodes of the lane get a searcher of their
                     // own: the node may be waiting (by polling or by a waker) for one of them.
@@ -833,6 +843,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     };
                 }
                 Err(payload) => {
+                    state.finished += closed;
                     let message = match crate::error::panic_message(payload.as_ref()) {
                         Some(message) => format!("panicked: {message}"),
                         None => "panicked".to_owned(),
@@ -880,11 +891,13 @@ struct StepState {
     /// The node running, and where and when it started.
     slot: Slot,
     how: Ran,
-    /// Taken after every node when nodes are timed, else after every `UNTIMED_CLOCK_EVERY`
-    /// nodes, for the step's budget.
+    /// Taken after every node when nodes are timed, else when `ran` reaches `clock_at`, for
+    /// the step's budget.
     clock: u64,
-    /// Nodes run in this step, for the budget.
+    /// Nodes run in this step, for the budget (and, in the chain's loop, to count its links).
     ran: u32,
+    /// Without node times, the value of `ran` at which the clock is read next.
+    clock_at: u32,
     /// Nodes ended in this step.
     finished: usize,
     /// Time spent on nodes started on this worker, and the latest end: added to the run's
@@ -901,13 +914,16 @@ impl StepState {
     #[inline]
     fn close<S>(&mut self, run: &GraphRun<S>, timed: bool) -> (u64, bool) {
         self.ran += 1;
-        if !timed && self.ran % UNTIMED_CLOCK_EVERY != 0 {
+        if !timed && self.ran < self.clock_at {
             return (self.clock, true);
         }
         let now = run.now();
         self.clock = now;
-        let within_budget = self.ran < CONTINUATION_NODES
-            && now.saturating_sub(self.step_start) < CONTINUATION_BUDGET.as_nanos() as u64;
+        let spent = now.saturating_sub(self.step_start);
+        let within_budget = self.ran < CONTINUATION_NODES && spent < BUDGET_NANOS;
+        if !timed && within_budget {
+            self.clock_at = self.ran + untimed_clock_gap(self.ran, spent);
+        }
         if timed {
             let ran_for = now.saturating_sub(self.how.start);
             if self.how.worker == self.worker {
@@ -919,6 +935,22 @@ impl StepState {
         }
         (now, within_budget)
     }
+}
+
+/// The step's budget in the clock's unit.
+const BUDGET_NANOS: u64 = CONTINUATION_BUDGET.as_nanos() as u64;
+
+/// After `ran` nodes took `spent` of a step's budget, and with both budgets left: how many
+/// nodes to run before the next reading of the clock. Half as many as fit in the budget's rest
+/// at the pace so far, so that a few slower nodes do not overrun it far, and no more than the
+/// node budget's rest or [`UNTIMED_CLOCK_GAP`]. Out of line: the chain's loop inlines
+/// [`StepState::close`], and this runs once per dozens of nodes.
+#[inline(never)]
+fn untimed_clock_gap(ran: u32, spent: u64) -> u32 {
+    let per_node = (spent / u64::from(ran)).max(1);
+    let fit = (BUDGET_NANOS - spent) / per_node / 2;
+    let gap = fit.clamp(1, u64::from(UNTIMED_CLOCK_GAP)) as u32;
+    gap.min(CONTINUATION_NODES - ran)
 }
 
 /// How [`GraphRun::run_links`] stopped.
@@ -983,6 +1015,11 @@ impl<S> GraphRun<S> {
     ) -> LinksEnd {
         let table = &self.record.table;
         let best = &self.ready[state.worker].best[lane.index()];
+        // The state's slot is written for the panic path, which reads it after unwinding, but
+        // the loop goes on with its own copy: the body's call may, for all the compiler knows,
+        // write the state, so reading the slot back from it would put a reload after every
+        // call on the path from one link to the next.
+        let mut slot = state.slot;
         loop {
             match step(body) {
                 Progress::Done(Ok(())) => {}
@@ -1000,12 +1037,11 @@ impl<S> GraphRun<S> {
             }
             let (now, within_budget) = state.close(self, TIMED);
             if within_budget
-                && let Some(next) = table.inline_successor(state.slot)
-                && next < best.load(Relaxed)
+                && let Some(next) = table.inline_successor_before(slot, best.load(Relaxed))
             {
-                table.end_as::<TIMED>(state.slot, state.how, now, true);
-                state.finished += 1;
+                table.end_as::<TIMED>(slot, state.how, now, true);
                 body = take(next);
+                slot = next;
                 state.slot = next;
                 // Only node times read a link's ready and start time. (The node before it
                 // may have started on another worker, before it yielded.)
@@ -1034,5 +1070,36 @@ impl<S: SearcherSpawner> Drop for Searcher<S> {
         if !self.ended {
             self.run.finish_run(true);
         }
+    }
+}
+
+#[cfg(all(test, not(taskyard_loom)))]
+mod tests {
+    use super::{BUDGET_NANOS, CONTINUATION_NODES, UNTIMED_CLOCK_GAP, untimed_clock_gap};
+
+    #[test]
+    fn tiny_nodes_read_the_clock_at_the_widest_gap() {
+        // 16 nodes in 200 ns: thousands more would fit.
+        assert_eq!(untimed_clock_gap(16, 200), UNTIMED_CLOCK_GAP);
+        // A clock that does not move (an injected one) reads as nodes that take no time.
+        assert_eq!(untimed_clock_gap(16, 0), UNTIMED_CLOCK_GAP);
+    }
+
+    #[test]
+    fn slower_nodes_read_the_clock_before_the_budget_runs_out() {
+        // 16 nodes of 1 µs: 34 more fit in the 50 µs budget; half of them run before the next
+        // reading.
+        assert_eq!(BUDGET_NANOS, 50_000);
+        assert_eq!(untimed_clock_gap(16, 16_000), 17);
+        // 20 nodes of 2 µs: 5 more fit, so 2 run before the next reading.
+        assert_eq!(untimed_clock_gap(20, 40_000), 2);
+        // One node took almost all of it: read after the next one.
+        assert_eq!(untimed_clock_gap(1, 49_999), 1);
+    }
+
+    #[test]
+    fn the_gap_never_passes_the_node_budget() {
+        assert_eq!(untimed_clock_gap(CONTINUATION_NODES - 10, 100), 10);
+        assert_eq!(untimed_clock_gap(CONTINUATION_NODES - 1, 100), 1);
     }
 }

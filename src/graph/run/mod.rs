@@ -232,11 +232,11 @@ impl RunnableGraph {
     ///
     /// Recording them costs a clock reading per node, which dominates the cost of running a
     /// node whose body is tiny. Without them a searcher reads the clock once per runtime step
-    /// (and every 16 nodes within one, for its time budget), and the report still gives every
-    /// node's status and worker, the makespan and each worker's busy time, but `None` for a
-    /// node's [`ready`], [`start`] and [`end`]. The makespan is then the end of the last
-    /// step that ended a node, and busy time is the time the run's steps took on each worker:
-    /// both include the release work between nodes.
+    /// (and, within one, for its time budget, after up to 64 nodes, fewer when they are slow),
+    /// and the report still gives every node's status and worker, the makespan and each
+    /// worker's busy time, but `None` for a node's [`ready`], [`start`] and [`end`]. The
+    /// makespan is then the end of the last step that ended a node, and busy time is the time
+    /// the run's steps took on each worker: both include the release work between nodes.
     ///
     /// [`ready`]: crate::graph::NodeReport::ready
     /// [`start`]: crate::graph::NodeReport::start

@@ -130,7 +130,7 @@ impl SlotLists {
     }
 }
 
-/// An [`inline_successor`](NodeTable::inline_successor) entry for a node that has none.
+/// An [`inline_next`](NodeTable::inline_successor_before) entry for a node that has none.
 const NO_SUCCESSOR: Slot = Slot::MAX;
 
 /// Where a node's body waits for the node to start.
@@ -223,7 +223,7 @@ pub(super) struct NodeTable {
     after_finish: SlotLists,
     after_start: SlotLists,
     /// Per node, the successor that its finish alone releases and that may run right after it
-    /// on the same searcher (see [`inline_successor`](Self::inline_successor)), or
+    /// on the same searcher (see [`inline_successor_before`](Self::inline_successor_before)), or
     /// [`NO_SUCCESSOR`]. Worked out once here so that a chain's release reads one word.
     inline_next: Box<[Slot]>,
     /// Nodes that wait for nothing.
@@ -330,10 +330,14 @@ impl NodeTable {
     /// waits for nothing else), when it is of the same lane and releases nothing as it starts:
     /// the searcher that ran the node may run it next with no counter, queue or start-time
     /// release to go through.
+    ///
+    /// Only a successor that ranks above `bar` (has a lower slot) is returned: the searcher
+    /// passes its queue's best, and [`NO_SUCCESSOR`], the highest slot of all, ranks above no
+    /// bar, so one comparison answers both questions.
     #[inline]
-    pub(super) fn inline_successor(&self, slot: Slot) -> Option<Slot> {
+    pub(super) fn inline_successor_before(&self, slot: Slot, bar: Slot) -> Option<Slot> {
         let next = self.inline_next[slot as usize];
-        (next != NO_SUCCESSOR).then_some(next)
+        (next < bar).then_some(next)
     }
 
     /// Records when a node that is about to be queued became ready. (A node run at once by
@@ -675,8 +679,12 @@ mod tests {
         graph.node("half").after("f").after_start("x");
         graph.node("follower").after_start("g");
         let (table, slot) = table_of(graph);
-        let inline = |name| table.inline_successor(slot(name));
+        let inline = |name| table.inline_successor_before(slot(name), super::NO_SUCCESSOR);
         assert_eq!(inline("a"), Some(slot("link")));
+        // A successor that does not beat the bar (the queue's best) is not returned.
+        let before = |bar| table.inline_successor_before(slot("a"), bar);
+        assert_eq!(before(slot("link") + 1), Some(slot("link")));
+        assert_eq!(before(slot("link")), None);
         for name in ["b", "c", "d", "e", "f", "g", "h", "link"] {
             assert_eq!(inline(name), None, "{name}");
         }
