@@ -100,7 +100,7 @@ const STEAL_BATCH_FROM: usize = 2;
 
 /// Without node times, a searcher reads the clock (for its [`CONTINUATION_BUDGET`]) after its
 /// first `UNTIMED_CLOCK_FIRST` nodes, then after as many nodes as the pace so far says fit in
-/// the budget's rest, at most `UNTIMED_CLOCK_GAP` (see [`StepState::close`]). A reading costs
+/// the budget's rest, at most `UNTIMED_CLOCK_GAP` (see [`untimed_clock_gap`]). A reading costs
 /// about a hundred instructions, twice what a chain's link does: on tiny nodes a reading per
 /// 64 adds under 2 per node, where one per 16 added 6.
 const UNTIMED_CLOCK_FIRST: u32 = 16;
