@@ -199,14 +199,13 @@ const LINE: usize = 64;
 /// with both arrays at the same offset in their pages, the read's address matches the write's
 /// in its low 12 bits, which is all the core compares at first, and the read waits (rayon's
 /// continuation, in a scratch copy: 8.0 to 8.4 ns per node; 5.3 to 5.8 with the counters one
-/// line further on). On the wavefront
-/// the continuation walks a column at a time, so the nodes it visits in turn sit 4 KiB apart in
-/// every array, and two arrays at the same offset compete for the same few cache sets (mostly
-/// 23 to 35 ns per node; mostly 15 to 20 with either moved by one line). Which placement the
-/// bench got depended on what it had allocated and freed before: glibc serves a large array
-/// from a fresh `mmap`, 16 bytes into a page, until a freed one raises its threshold. A line of
-/// its own for each array the peers' walks touch gives them the faster placement whatever ran
-/// before.
+/// line further on). On the wavefront the continuation walks a column at a time, so the nodes
+/// it visits in turn sit 4 KiB apart in every array, and two arrays at the same offset compete
+/// for the same few cache sets (mostly 23 to 35 ns per node; mostly 15 to 20 with either moved
+/// by one line). Which placement the bench got depended on what it had allocated and freed
+/// before: glibc serves a large array from a fresh `mmap`, 16 bytes into a page, until a freed
+/// one raises its threshold. A line of its own for each array the peers' walks touch gives them
+/// the faster placement whatever ran before.
 fn placed<T: Default>(line: usize, items: impl ExactSizeIterator<Item = T>) -> &'static [T] {
     let size = size_of::<T>();
     let mut buffer: Vec<T> = Vec::with_capacity(items.len() + PAGE / size);

@@ -493,7 +493,7 @@ fn future_and_state_machine_nodes() {
 /// of it. The same with shared bodies only (no yield then), which run their links in a loop of
 /// their own.
 #[test]
-fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
+fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
     use taskyard::{Cx, Step, Task};
     struct YieldsTwice(u8, usize, Arc<Mutex<Vec<usize>>>);
     impl Task for YieldsTwice {
@@ -509,7 +509,7 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
     }
     const NODES: usize = 1_000;
     const YIELDS: usize = 300;
-    const PANICS: usize = 700;
+    const FAILS: usize = 700;
     let chain = |timed: bool, shared_only: bool, error: bool| {
         let ran = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
@@ -517,13 +517,13 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
             let ran = ran.clone();
             let name = format!("n{i}");
             let node = match i {
-                PANICS if error => graph.fn_node(name, move || Err(format!("node {i} gives up"))),
-                PANICS if shared_only => {
+                FAILS if error => graph.fn_node(name, move || Err(format!("node {i} gives up"))),
+                FAILS if shared_only => {
                     graph.fn_node(name, move || -> () { panic!("node {i} gives up") })
                 }
                 _ if shared_only => graph.fn_node(name, move || ran.lock().unwrap().push(i)),
                 YIELDS => graph.task_node(name, YieldsTwice(0, i, ran)),
-                PANICS => graph.node(name, move || -> () { panic!("node {i} gives up") }),
+                FAILS => graph.node(name, move || -> () { panic!("node {i} gives up") }),
                 _ if i % 2 == 0 => graph.node(name, move || ran.lock().unwrap().push(i)),
                 _ => graph.fn_node(name, move || ran.lock().unwrap().push(i)),
             };
@@ -534,12 +534,12 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_panic() {
         (graph.build().unwrap().record_node_times(timed), ran)
     };
     let check = |report: GraphReport, ran: Arc<Mutex<Vec<usize>>>, error: bool| {
-        assert_eq!(*ran.lock().unwrap(), (0..PANICS).collect::<Vec<_>>());
+        assert_eq!(*ran.lock().unwrap(), (0..FAILS).collect::<Vec<_>>());
         let nodes = report.nodes();
-        assert!(nodes[..PANICS].iter().all(|node| node.status().is_done()));
+        assert!(nodes[..FAILS].iter().all(|node| node.status().is_done()));
         let expected = if error { "" } else { "panicked: " }.to_owned() + "node 700 gives up";
-        assert_eq!(nodes[PANICS].error(), Some(expected.as_str()));
-        for node in &nodes[PANICS + 1..] {
+        assert_eq!(nodes[FAILS].error(), Some(expected.as_str()));
+        for node in &nodes[FAILS + 1..] {
             match node.status() {
                 NodeStatus::Skipped { cause } => assert_eq!(report.node(cause).name(), "n700"),
                 other => panic!("{} should be skipped, is {other:?}", node.name()),

@@ -812,7 +812,10 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             }));
             // Every node the loop ran was closed (see `StepState::close`) and, but for the
             // last, ended as a link; the last one closed too unless it paused or panicked.
-            // Counting the links from `ran` keeps a second counter off the links' path.
+            // Counting the links from `ran` keeps a second counter off the links' path. Each
+            // arm below adds its own count: one `matches!` ahead of the match instead led the
+            // compiler to keep the chain loop's slot on the stack (scratch A/B medians: 4.4-5.2 ->
+            // 4.7-5.5 ns per link).
             let closed = (state.ran - ran_before) as usize;
             let (result, now, within_budget) = match links {
                 Ok(LinksEnd::Ended {
@@ -921,9 +924,6 @@ impl StepState {
         self.clock = now;
         let spent = now.saturating_sub(self.step_start);
         let within_budget = self.ran < CONTINUATION_NODES && spent < BUDGET_NANOS;
-        if !timed && within_budget {
-            self.clock_at = self.ran + untimed_clock_gap(self.ran, spent);
-        }
         if timed {
             let ran_for = now.saturating_sub(self.how.start);
             if self.how.worker == self.worker {
@@ -932,6 +932,8 @@ impl StepState {
                 run.busy[self.how.worker].fetch_add(ran_for, Relaxed);
             }
             self.latest_end = self.latest_end.max(now);
+        } else if within_budget {
+            self.clock_at = self.ran + untimed_clock_gap(self.ran, spent);
         }
         (now, within_budget)
     }

@@ -130,7 +130,7 @@ impl SlotLists {
     }
 }
 
-/// An [`inline_next`](NodeTable::inline_successor_before) entry for a node that has none.
+/// The `inline_next` entry of a node that has none (see [`NodeTable::inline_successor_before`]).
 const NO_SUCCESSOR: Slot = Slot::MAX;
 
 /// Where a node's body waits for the node to start.
