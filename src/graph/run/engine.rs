@@ -207,6 +207,14 @@ impl HeldQueue<'_> {
         Some(slot)
     }
 
+    /// Queues `slot`, of `lane`, and takes the lane's best node, which may be `slot` itself.
+    #[inline]
+    fn push_pop(&self, lane: Lane, slot: Slot) -> Slot {
+        let (slot, next) = self.ready.sets.push_pop(lane, slot);
+        self.ready.best[lane.index()].store(next.unwrap_or(EMPTY), Relaxed);
+        slot
+    }
+
     fn len(&self, lane: Lane) -> usize {
         self.ready.sets.len(lane)
     }
@@ -442,9 +450,9 @@ impl<S: SearcherSpawner> GraphRun<S> {
     /// Retires one predecessor event, at `now`, of each of `successors`; those that waited for
     /// no other are released here (exactly once, see [`NodeTable::retire_edge`]), ready at the
     /// latest of their predecessors' events. With `take`, the best released node of that lane is
-    /// returned instead of queued if it beats everything in `worker`'s queue, or else the best
-    /// node of the lane is popped from the queue under the lock taken to queue the others;
-    /// either is returned for the caller to run next.
+    /// kept back from the queue and returned if it beats everything in `worker`'s queue, or
+    /// else traded under the lock for the queue's best; either is returned for the caller to
+    /// run next.
     #[inline(never)]
     fn release(
         self: &Arc<Self>,
@@ -455,13 +463,12 @@ impl<S: SearcherSpawner> GraphRun<S> {
     ) -> Option<Released> {
         let own = &self.ready[worker];
         let table = &self.record.table;
-        let mut direct: Option<(Slot, u64)> = None;
+        let mut kept: Option<(Slot, u64)> = None;
         let mut queue: Option<HeldQueue<'_>> = None;
         // Nodes queued of the taken lane, and of the others: most graphs have one lane, and
-        // their releases then never touch the per-lane counts.
+        // their releases then never build the per-lane counts.
         let mut queued_taken = 0;
-        let mut queued_other = [0; Lane::COUNT];
-        let mut other_lanes = false;
+        let mut queued_other: Option<[usize; Lane::COUNT]> = None;
         for &slot in successors {
             let Some(ready) = table.retire_edge(slot, now) else {
                 continue;
@@ -469,50 +476,54 @@ impl<S: SearcherSpawner> GraphRun<S> {
             let (mut slot, mut ready, lane) = (slot, ready, table.lane(slot));
             if take == Some(lane) {
                 // A lower slot ranks higher.
-                let bar = direct.map_or_else(|| own.best(lane), |(slot, _)| slot);
-                if slot < bar {
-                    match direct.replace((slot, ready)) {
-                        Some(displaced) => (slot, ready) = displaced,
-                        None => continue,
+                match kept {
+                    None => {
+                        kept = Some((slot, ready));
+                        continue;
                     }
+                    Some((best, best_ready)) if slot < best => {
+                        kept = Some((slot, ready));
+                        (slot, ready) = (best, best_ready);
+                    }
+                    Some(_) => {}
                 }
+                queued_taken += 1;
+            } else {
+                queued_other.get_or_insert([0; Lane::COUNT])[lane.index()] += 1;
             }
             // A node run next carries its ready time; one queued leaves it in its record.
             table.set_ready(slot, ready);
-            if take == Some(lane) {
-                queued_taken += 1;
-            } else {
-                queued_other[lane.index()] += 1;
-                other_lanes = true;
-            }
             queue.get_or_insert_with(|| own.lock()).push(lane, slot);
         }
+        let next = match (take, kept) {
+            (Some(lane), Some((slot, ready))) if slot >= own.best(lane) => {
+                // The queue holds a better node (unless a thief took it meanwhile): queue this
+                // one and take the best in one pass.
+                table.set_ready(slot, ready);
+                let slot = queue.get_or_insert_with(|| own.lock()).push_pop(lane, slot);
+                Some(slot)
+            }
+            (_, kept) => kept.map(|(slot, _)| slot),
+        };
         // A node starts no earlier than it was ready: another predecessor may have read the
         // clock after `now` and retired its edge first.
-        let mut next = direct.map(|(slot, ready)| Released {
-            slot,
-            ready,
-            start: ready,
+        let next = next.map(|slot| {
+            let ready = match kept {
+                Some((kept, ready)) if kept == slot => ready,
+                _ => table.ready(slot),
+            };
+            Released {
+                slot,
+                ready,
+                start: ready.max(now),
+            }
         });
-        if let (Some(lane), None, Some(queue)) = (take, next, queue.as_ref())
-            && queued_taken > 0
-        {
-            next = queue.pop(lane).map(|slot| {
-                let ready = table.ready(slot);
-                Released {
-                    slot,
-                    ready,
-                    start: ready.max(now),
-                }
-            });
-            queued_taken -= 1;
-        }
         if queue.is_some() {
             drop(queue);
             if let Some(lane) = take {
                 self.add_searchers(lane, queued_taken);
             }
-            if other_lanes {
+            if let Some(queued_other) = queued_other {
                 for lane in Lane::ALL {
                     self.add_searchers(lane, queued_other[lane.index()]);
                 }

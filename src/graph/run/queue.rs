@@ -63,23 +63,71 @@ impl PositionSet {
 
     #[inline]
     pub(super) fn insert(&self, position: u32) {
-        let mut index = position as usize / 64;
+        let index = position as usize / 64;
         let len = self.len.load(Relaxed);
         if len == 0 || index < self.low.load(Relaxed) {
             self.low.store(index, Relaxed);
         }
         self.len.store(len + 1, Relaxed);
-        let mut bit = position as usize % 64;
-        for &start in &self.starts[..self.depth] {
-            let word = &self.words[start + index];
+        self.set_bits(position);
+    }
+
+    /// Sets `position`'s bit, and the summary bits up the levels while the word they stand
+    /// for was empty: `len` and `low` are the caller's to keep.
+    #[inline]
+    fn set_bits(&self, position: u32) {
+        let index = position as usize / 64;
+        let word = &self.words[index];
+        let before = word.load(Relaxed);
+        word.store(before | 1 << (position % 64), Relaxed);
+        if before == 0 {
+            self.set_summary_bits(index);
+        }
+    }
+
+    /// The rest of [`set_bits`](Self::set_bits) when the bottom word at `index` was empty:
+    /// once per 64 positions of a dense front, so out of the way of the common case.
+    #[cold]
+    fn set_summary_bits(&self, mut index: usize) {
+        for &start in &self.starts[1..self.depth] {
+            let word = &self.words[start + index / 64];
             let before = word.load(Relaxed);
-            word.store(before | 1 << bit, Relaxed);
+            word.store(before | 1 << (index % 64), Relaxed);
             if before != 0 {
                 return;
             }
-            bit = index % 64;
             index /= 64;
         }
+    }
+
+    /// Inserts `position` (not in the set) and removes the smallest, which may be `position`
+    /// itself; returns it and the smallest of those left, as [`pop_first`](Self::pop_first)
+    /// does. One pass where an insert and a pop would take two: the count does not change, and
+    /// a `position` that ranks below the smallest lands in a word the pop does not touch.
+    #[inline]
+    pub(super) fn insert_pop_first(&self, position: u32) -> (u32, Option<u32>) {
+        let len = self.len.load(Relaxed);
+        if len == 0 {
+            return (position, None);
+        }
+        let low = self.low.load(Relaxed);
+        let word = &self.words[low];
+        let bits = word.load(Relaxed);
+        let first = (low * 64) as u32 + bits.trailing_zeros();
+        if position < first {
+            return (position, Some(first));
+        }
+        let mut rest = bits & (bits - 1);
+        if position as usize / 64 == low {
+            rest |= 1 << (position % 64);
+        } else {
+            self.set_bits(position);
+        }
+        word.store(rest, Relaxed);
+        if rest != 0 {
+            return (first, Some((low * 64) as u32 + rest.trailing_zeros()));
+        }
+        self.pop_slow(first, low, len)
     }
 
     /// Removes the smallest position; returns it and the smallest of those left. Both come
@@ -101,12 +149,12 @@ impl PositionSet {
         if rest != 0 {
             return Some((first, Some((low * 64) as u32 + rest.trailing_zeros())));
         }
-        self.pop_slow(first, low, len - 1)
+        Some(self.pop_slow(first, low, len - 1))
     }
 
     /// The rest of a pop that emptied the lowest word, `low`, and left `len` positions.
     #[cold]
-    fn pop_slow(&self, first: u32, low: usize, len: usize) -> Option<(u32, Option<u32>)> {
+    fn pop_slow(&self, first: u32, low: usize, len: usize) -> (u32, Option<u32>) {
         let mut index = low;
         for &start in &self.starts[1..self.depth] {
             let word = &self.words[start + index / 64];
@@ -118,7 +166,7 @@ impl PositionSet {
             index /= 64;
         }
         if len == 0 {
-            return Some((first, None));
+            return (first, None);
         }
         let mut index = 0;
         for &start in self.starts[1..self.depth].iter().rev() {
@@ -126,7 +174,7 @@ impl PositionSet {
         }
         self.low.store(index, Relaxed);
         let next = index * 64 + self.words[index].load(Relaxed).trailing_zeros() as usize;
-        Some((first, Some(next as u32)))
+        (first, Some(next as u32))
     }
 
     /// How many positions the set holds (each is inserted once and removed once).
@@ -179,6 +227,13 @@ impl ReadySets {
         self.lane(lane).insert(position);
     }
 
+    /// Queues the node at `position` of `lane` and takes the lane's best (maybe that node);
+    /// returns its position and that of the lane's next best.
+    #[inline]
+    pub(super) fn push_pop(&self, lane: Lane, position: u32) -> (u32, Option<u32>) {
+        self.lane(lane).insert_pop_first(position)
+    }
+
     /// How many nodes of `lane` are queued.
     pub(super) fn len(&self, lane: Lane) -> usize {
         self.lanes[lane.index()]
@@ -200,7 +255,8 @@ mod tests {
 
     use super::PositionSet;
 
-    /// Against a `BTreeSet`, over bounds that need one, two and three levels.
+    /// Inserts, pops and exchanges against a `BTreeSet`, over bounds that need one, two and
+    /// three levels.
     #[test]
     fn position_set_matches_an_ordered_set() {
         for bound in [1, 63, 64, 65, 4096, 4097, 300_000] {
@@ -216,7 +272,13 @@ mod tests {
                     let popped = model.pop_first();
                     let next = model.first().copied();
                     assert_eq!(set.pop_first(), popped.map(|first| (first, next)));
-                } else if model.insert(position) {
+                } else if !model.insert(position) {
+                    // Already in: nothing to insert.
+                } else if state % 3 == 1 {
+                    let popped = model.pop_first().expect("it holds `position`");
+                    let next = model.first().copied();
+                    assert_eq!(set.insert_pop_first(position), (popped, next));
+                } else {
                     set.insert(position);
                 }
                 assert_eq!(set.first(), model.first().copied(), "bound {bound}");
