@@ -16,6 +16,8 @@
 //! When a node finishes, the searcher that ran it releases its successors. If the best released
 //! node of the searcher's lane beats everything in the worker's own queue, the searcher runs it
 //! next without queueing it: a chain runs on one worker with no queue and no spawn per node.
+//! Otherwise that node is queued and the queue's best taken in one pass over the queue (on a
+//! wavefront, nearly every node releases one that ranks below the queued front).
 //! The other released nodes go to the worker's queue (one lock for all of them), and a new
 //! searcher is spawned only while a lane has fewer searchers than the runtime has workers: more
 //! could not run at once anyway, so a wide graph costs a handful of spawns, not one per node.
@@ -24,7 +26,10 @@
 //! releases nothing as it starts) is known from the graph alone: the table records it when the
 //! graph is built, and the searcher goes from node to node in an inner loop that reads that one
 //! word and the queue's best, and touches no counter, list or queue (see
-//! [`NodeTable::inline_successor_before`]).
+//! [`NodeTable::inline_successor_before`]). Other nodes end in the same loop: it releases
+//! their successors and goes on with the node to run next, and hands back to the searcher's
+//! step only when a node fails, yields or waits, the budget is spent, or nothing is released
+//! to run next.
 //!
 //! A searcher keeps going for up to [`CONTINUATION_BUDGET`] or [`CONTINUATION_NODES`], then
 //! yields to the runtime (lane shares, other tasks) and goes on at its next step. It ends when
@@ -662,21 +667,38 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let table = &self.record.table;
         table.end(slot, ran, now, result.is_ok());
         match result {
-            Ok(()) => {
-                let successors = table.successors_after_finish(slot);
-                if let (Some(lane), &[only]) = (take, successors)
-                    && let Some(next) = self.release_sole((only, lane), now, worker)
-                {
-                    return (1, next);
+            Ok(()) => match take {
+                Some(lane) => (1, self.release_successors(slot, now, lane, worker)),
+                None => {
+                    let successors = table.successors_after_finish(slot);
+                    (1, self.release(successors, now, None, worker))
                 }
-                (1, self.release(successors, now, take, worker))
-            }
+            },
             Err(message) => {
                 let node = self.record.order.node_at(slot);
                 self.record.failures.lock().push((node, message.into()));
                 (1 + self.skip_dependents(slot), None)
             }
         }
+    }
+
+    /// Releases the successors of the node in `slot`, which ended at `now` on `worker`, and
+    /// returns the one to run next on a searcher of `lane` (see [`release`](Self::release)).
+    #[inline]
+    fn release_successors(
+        self: &Arc<Self>,
+        slot: Slot,
+        now: u64,
+        lane: Lane,
+        worker: usize,
+    ) -> Option<Released> {
+        let successors = self.record.table.successors_after_finish(slot);
+        if let &[only] = successors
+            && let Some(next) = self.release_sole((only, lane), now, worker)
+        {
+            return next;
+        }
+        self.release(successors, now, Some(lane), worker)
     }
 
     /// Marks every node that can no longer start because `failed` did not finish; returns how
@@ -822,8 +844,9 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 }
             }));
             // Every node the loop ran was closed (see `StepState::close`) and, but for the
-            // last, ended as a link; the last one closed too unless it paused or panicked.
-            // Counting the links from `ran` keeps a second counter off the links' path. Each
+            // last, ended in the loop; the last one closed too unless it paused or panicked,
+            // and ended there too if the loop released its successors. Counting the ends from
+            // `ran` keeps a second counter off the links' path. Each
             // arm below adds its own count: one `matches!` ahead of the match instead led the
             // compiler to keep the chain loop's slot on the stack (scratch A/B medians: 4.4-5.2 ->
             // 4.7-5.5 ns per link).
@@ -836,6 +859,10 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 }) => {
                     state.finished += closed - 1;
                     (result, now, within_budget)
+                }
+                Ok(LinksEnd::Released) => {
+                    state.finished += closed;
+                    continue;
                 }
                 Ok(LinksEnd::Paused(work, pause)) => {
                     state.finished += closed;
@@ -976,19 +1003,26 @@ enum LinksEnd {
     },
     /// The node in the state's slot yielded or waits; here is its work back.
     Paused(NodeWork, Pause),
+    /// The last node it ran ended and released its successors, and none of them is to run
+    /// next on this searcher.
+    Released,
 }
 
-impl<S> GraphRun<S> {
-    /// Runs `body`, the body of the node in `state.slot`, and, while the chain's case holds,
-    /// the successor its end releases; `TIMED` is the table's [`NodeTable::timed`].
+impl<S: SearcherSpawner> GraphRun<S> {
+    /// Runs `body`, the body of the node in `state.slot`, and then, while the step is within
+    /// its budget and each node succeeds, the node to run next after it; `TIMED` is the
+    /// table's [`NodeTable::timed`].
     ///
-    /// The chain's case: the node's one successor, released by this end alone, runs next if it
-    /// beats everything queued on this worker (only this worker adds to its queue, so a thief
-    /// can only make the queue's best worse meanwhile). Such a link touches no counter, list or
-    /// queue, and this loop keeps little more than that in flight.
+    /// The chain's case first: the node's one successor, released by this end alone, runs next
+    /// if it beats everything queued on this worker (only this worker adds to its queue, so a
+    /// thief can only make the queue's best worse meanwhile). Such a link touches no counter,
+    /// list or queue, and this loop keeps little more than that in flight. Any other node ends
+    /// here as well, and releases its successors with [`release`](GraphRun::release), which
+    /// returns the node to run next; when it returns none, so does this loop
+    /// ([`LinksEnd::Released`]).
     #[inline]
     fn run_links<'t, const TIMED: bool>(
-        &'t self,
+        self: &'t Arc<Self>,
         state: &mut StepState,
         body: StartedBody<'t>,
         lane: Lane,
@@ -1016,10 +1050,10 @@ impl<S> GraphRun<S> {
     }
 
     /// The loop of [`run_links`](Self::run_links), for bodies of type `B`: `step` runs one,
-    /// `take` hands out the body of a link about to run.
+    /// `take` hands out the body of a node about to run.
     #[inline(always)]
     fn link_loop<const TIMED: bool, B>(
-        &self,
+        self: &Arc<Self>,
         state: &mut StepState,
         mut body: B,
         lane: Lane,
@@ -1069,11 +1103,23 @@ impl<S> GraphRun<S> {
                 }
                 continue;
             }
-            return LinksEnd::Ended {
-                result: Ok(()),
-                now,
-                within_budget,
+            if !within_budget {
+                return LinksEnd::Ended {
+                    result: Ok(()),
+                    now,
+                    within_budget,
+                };
+            }
+            // Any other node ends here too, and the best node its end releases, or else the
+            // best queued one, runs next, without a return to the searcher's step loop.
+            table.end_as::<TIMED>(slot, state.how, now, true);
+            let Some(next) = self.release_successors(slot, now, lane, state.worker) else {
+                return LinksEnd::Released;
             };
+            state.how = self.start(next, state.worker);
+            body = take(next.slot);
+            slot = next.slot;
+            state.slot = next.slot;
         }
     }
 }
