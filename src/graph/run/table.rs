@@ -23,7 +23,7 @@ use crate::sync::{Mutex, TakeOnce};
 
 use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
 
-/// How a node's run ended, in the top two bits of its entry in [`NodeTable::outcomes`].
+/// How a node's run ended, in the top two bits of its [`SlotLink::outcome`].
 pub(super) const NOT_RUN: u32 = 0;
 pub(super) const DONE: u32 = 1;
 pub(super) const FAILED: u32 = 2;
@@ -130,7 +130,7 @@ impl SlotLists {
     }
 }
 
-/// The `inline_next` entry of a node that has none (see [`NodeTable::inline_successor_before`]).
+/// The [`SlotLink::next`] of a node that has none (see [`NodeTable::inline_successor_before`]).
 const NO_SUCCESSOR: Slot = Slot::MAX;
 
 /// Where a node's body waits for the node to start.
@@ -206,26 +206,34 @@ fn take_owned(cell: &TakeOnce<NodeWork>) -> NodeWork {
     cell.take().expect("a node starts once")
 }
 
+/// A node's chain link and outcome.
+struct SlotLink {
+    /// The successor that the node's finish alone releases and that may run right after it on
+    /// the same searcher (see [`NodeTable::inline_successor_before`]), or [`NO_SUCCESSOR`].
+    /// Worked out once, when the table is made, so that a chain's release reads one word.
+    next: Slot,
+    /// The status in the top two bits; below it, the worker that started the node, or for a
+    /// skipped node the failed node it traces back to. Apart from the records: a run without
+    /// node times writes only these 4 bytes per node (an `fn_node` chain reads 24 bytes per
+    /// node in all: its body and this link).
+    outcome: AtomicU32,
+}
+
 /// Per-node state for one run of a graph, by slot.
 pub(super) struct NodeTable {
     /// Predecessor events (finishes and starts) each node still waits for: [`SOLE`], a packed
     /// count and time (see [`COUNT_BITS`]), or [`WIDE`].
     pending: Box<[AtomicU64]>,
     records: Box<[NodeRecord]>,
-    /// Per node, the status in the top two bits; below it, the worker that started the node,
-    /// or for a skipped node the failed node it traces back to. Apart from the records: a run
-    /// without node times writes only these 4 bytes per node (an `fn_node` chain reads 24
-    /// bytes per node in all: its body, its link and this).
-    outcomes: Box<[AtomicU32]>,
+    /// Per node, its chain link and its outcome, side by side: the chain's loop reads the one
+    /// and writes the other for each node, from one array with one bounds check (see
+    /// [`SlotLink`]).
+    links: Box<[SlotLink]>,
     bodies: BodyCells,
     lanes: Box<[Lane]>,
     /// Successors that wait for the node to finish, and those that wait for it to start.
     after_finish: SlotLists,
     after_start: SlotLists,
-    /// Per node, the successor that its finish alone releases and that may run right after it
-    /// on the same searcher (see [`inline_successor_before`](Self::inline_successor_before)), or
-    /// [`NO_SUCCESSOR`]. Worked out once here so that a chain's release reads one word.
-    inline_next: Box<[Slot]>,
     /// Nodes that wait for nothing.
     roots: Box<[Slot]>,
     /// Whether runs record each node's times (see `RunnableGraph::record_node_times`).
@@ -248,24 +256,28 @@ impl NodeTable {
         let after_finish = SlotLists::new(dag, order, Dag::successors_after_finish);
         let after_start = SlotLists::new(dag, order, Dag::successors_after_start);
         let lanes: Box<[Lane]> = nodes().map(|node| dag.lane(node)).collect();
-        let inline_next = (0..dag.len() as Slot)
-            .map(|slot| match after_finish.of(slot) {
-                &[only]
-                    if dag.pending(order.node_at(only)) == 1
-                        && lanes[only as usize] == lanes[slot as usize]
-                        && after_start.of(only).is_empty() =>
-                {
-                    only
+        let links = (0..dag.len() as Slot)
+            .map(|slot| {
+                let next = match after_finish.of(slot) {
+                    &[only]
+                        if dag.pending(order.node_at(only)) == 1
+                            && lanes[only as usize] == lanes[slot as usize]
+                            && after_start.of(only).is_empty() =>
+                    {
+                        only
+                    }
+                    _ => NO_SUCCESSOR,
+                };
+                SlotLink {
+                    next,
+                    outcome: AtomicU32::new(outcome(NOT_RUN, 0)),
                 }
-                _ => NO_SUCCESSOR,
             })
             .collect();
         Self {
             pending,
             records: nodes().map(|_| NodeRecord::default()).collect(),
-            outcomes: nodes()
-                .map(|_| AtomicU32::new(outcome(NOT_RUN, 0)))
-                .collect(),
+            links,
             bodies: BodyCells::new(
                 nodes()
                     .map(|node| bodies[node.index()].take().expect("one body per node"))
@@ -274,7 +286,6 @@ impl NodeTable {
             lanes,
             after_finish,
             after_start,
-            inline_next,
             roots: (0..dag.len() as Slot)
                 .filter(|&slot| dag.pending(order.node_at(slot)) == 0)
                 .collect(),
@@ -336,7 +347,7 @@ impl NodeTable {
     /// bar, so one comparison answers both questions.
     #[inline]
     pub(super) fn inline_successor_before(&self, slot: Slot, bar: Slot) -> Option<Slot> {
-        let next = self.inline_next[slot as usize];
+        let next = self.links[slot as usize].next;
         (next < bar).then_some(next)
     }
 
@@ -492,14 +503,15 @@ impl NodeTable {
         }
         let status = if ok { DONE } else { FAILED };
         let outcome = outcome(status, ran.worker as u32);
-        self.outcomes[slot as usize].store(outcome, Relaxed);
+        self.links[slot as usize].outcome.store(outcome, Relaxed);
     }
 
     /// Marks the node in `slot` skipped because `cause` failed; false if it was already
     /// marked. A node reached here was never released (see `skip_dependents`), so only a skip
     /// changes it.
     pub(super) fn skip(&self, slot: Slot, cause: NodeId) -> bool {
-        self.outcomes[slot as usize]
+        self.links[slot as usize]
+            .outcome
             .compare_exchange(
                 outcome(NOT_RUN, 0),
                 outcome(SKIPPED, cause.0),
@@ -511,7 +523,7 @@ impl NodeTable {
 
     /// The node's status and the worker that ran it (or the node that caused its skip).
     fn outcome(&self, slot: Slot) -> (u32, u32) {
-        let outcome = self.outcomes[slot as usize].load(Relaxed);
+        let outcome = self.links[slot as usize].outcome.load(Relaxed);
         (outcome >> DETAIL_BITS, outcome & DETAIL_MASK)
     }
 }
