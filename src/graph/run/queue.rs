@@ -103,7 +103,7 @@ impl PositionSet {
     /// Inserts `position` (not in the set) and removes the smallest, which may be `position`
     /// itself; returns it and the smallest of those left, as [`pop_first`](Self::pop_first)
     /// does. One pass where an insert and a pop would take two: the count does not change, and
-    /// a `position` that ranks below the smallest lands in a word the pop does not touch.
+    /// a `position` in the lowest word is set by the same store that clears the taken bit.
     #[inline]
     pub(super) fn insert_pop_first(&self, position: u32) -> (u32, Option<u32>) {
         let len = self.len.load(Relaxed);
