@@ -503,25 +503,20 @@ impl<S: SearcherSpawner> GraphRun<S> {
         let next = match (take, kept) {
             (Some(lane), Some((slot, ready))) if slot >= own.best(lane) => {
                 // The queue holds a better node (unless a thief took it meanwhile): queue this
-                // one and take the best in one pass.
+                // one and take the best in one pass; the one taken, maybe this one, has its
+                // ready time in its record.
                 table.set_ready(slot, ready);
                 let slot = queue.get_or_insert_with(|| own.lock()).push_pop(lane, slot);
-                Some(slot)
+                Some((slot, table.ready(slot)))
             }
-            (_, kept) => kept.map(|(slot, _)| slot),
+            (_, kept) => kept,
         };
         // A node starts no earlier than it was ready: another predecessor may have read the
         // clock after `now` and retired its edge first.
-        let next = next.map(|slot| {
-            let ready = match kept {
-                Some((kept, ready)) if kept == slot => ready,
-                _ => table.ready(slot),
-            };
-            Released {
-                slot,
-                ready,
-                start: ready.max(now),
-            }
+        let next = next.map(|(slot, ready)| Released {
+            slot,
+            ready,
+            start: ready.max(now),
         });
         if queue.is_some() {
             drop(queue);
@@ -669,6 +664,9 @@ impl<S: SearcherSpawner> GraphRun<S> {
         match result {
             Ok(()) => match take {
                 Some(lane) => (1, self.release_successors(slot, now, lane, worker)),
+                // Not through `release_successors` with an `Option`: the searcher's inner loop
+                // calls it too, and an `Option` there made the chain's loop longer (callgrind:
+                // 43.6 -> 50.6 instructions per link).
                 None => {
                     let successors = table.successors_after_finish(slot);
                     (1, self.release(successors, now, None, worker))
