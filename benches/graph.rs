@@ -47,7 +47,7 @@
 //! Sizes are divided by `TASKYARD_BENCH_SCALE` (the tree loses `log2` of it in depth, the
 //! wavefront's side its square root). Every iteration is long, so samples are flat, 10 of them,
 //! after 0.5 s of warm-up and over 2 s of measurement (command-line flags override these); a
-//! full run takes about 8 minutes on 2 cores.
+//! full run takes about 3 to 4 minutes on 2 cores.
 
 mod common;
 
