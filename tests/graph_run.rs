@@ -846,13 +846,17 @@ fn untimed_run_reports_statuses_makespan_and_busy_without_node_times() {
 /// when it reads the clock only now and then: on nodes of 2 µs, 16 nodes in it reads the clock
 /// and then reads it more and more often (after 4, 2, 1, 1 and 1 more nodes) as the budget
 /// runs out, so each step runs exactly 25 nodes, its last one ending at 50 µs. With node times
-/// the clock is read after every node: 25 nodes as well. Both of the chain's loops (shared and
-/// owned bodies) and a graph of independent nodes go through the same count.
+/// the clock is read after every node: 25 nodes as well. Every way a searcher goes from one
+/// node to the next goes through the same count: both of the chain's loops (shared and owned
+/// bodies), the queue alone (independent nodes), and nodes released in the searcher's inner
+/// loop, with no count (a binary tree fanning out) or with counts and a trade against the queue
+/// (a 6 x 10 grid, each node after its left and upper neighbours).
 #[test]
 fn a_searcher_step_stops_at_its_time_budget() {
     const NODES: usize = 60;
+    const GRID_COLUMNS: usize = 10;
     for timed in [false, true] {
-        for shape in ["fn chain", "chain", "independent"] {
+        for shape in ["fn chain", "chain", "independent", "tree", "grid"] {
             let case = format!("{shape}, timed: {timed}");
             let clock = ManualClock::new();
             let ex = LocalExecutor::new().with_clock(clock.clone());
@@ -868,8 +872,23 @@ fn a_searcher_step_stops_at_its_time_budget() {
                     "fn chain" => graph.fn_node(format!("n{v}"), body),
                     _ => graph.node(format!("n{v}"), body),
                 };
-                if v > 0 && shape != "independent" {
-                    node.after(format!("n{}", v - 1));
+                match shape {
+                    "independent" => {}
+                    "tree" if v > 0 => {
+                        node.after(format!("n{}", (v - 1) / 2));
+                    }
+                    "grid" => {
+                        if v % GRID_COLUMNS > 0 {
+                            node.after(format!("n{}", v - 1));
+                        }
+                        if v >= GRID_COLUMNS {
+                            node.after(format!("n{}", v - GRID_COLUMNS));
+                        }
+                    }
+                    _ if v > 0 => {
+                        node.after(format!("n{}", v - 1));
+                    }
+                    _ => {}
                 }
             }
             let graph = graph.build().unwrap().record_node_times(timed);
