@@ -872,23 +872,17 @@ fn a_searcher_step_stops_at_its_time_budget() {
                     "fn chain" => graph.fn_node(format!("n{v}"), body),
                     _ => graph.node(format!("n{v}"), body),
                 };
-                match shape {
-                    "independent" => {}
-                    "tree" if v > 0 => {
-                        node.after(format!("n{}", (v - 1) / 2));
-                    }
-                    "grid" => {
-                        if v % GRID_COLUMNS > 0 {
-                            node.after(format!("n{}", v - 1));
-                        }
-                        if v >= GRID_COLUMNS {
-                            node.after(format!("n{}", v - GRID_COLUMNS));
-                        }
-                    }
-                    _ if v > 0 => {
-                        node.after(format!("n{}", v - 1));
-                    }
-                    _ => {}
+                let predecessors = match shape {
+                    "independent" => [None, None],
+                    "tree" => [v.checked_sub(1).map(|p| p / 2), None],
+                    "grid" => [
+                        (v % GRID_COLUMNS > 0).then(|| v - 1),
+                        v.checked_sub(GRID_COLUMNS),
+                    ],
+                    _ => [v.checked_sub(1), None],
+                };
+                for p in predecessors.into_iter().flatten() {
+                    node.after(format!("n{p}"));
                 }
             }
             let graph = graph.build().unwrap().record_node_times(timed);
