@@ -24,8 +24,15 @@ pub struct BuildError {
 #[derive(Debug)]
 enum BuildErrorKind {
     ZeroWorkers,
-    LaneShare { lane: Lane, reason: String },
+    LaneShare {
+        lane: Lane,
+        reason: String,
+    },
     ThreadSpawn(std::io::Error),
+    ThreadStart {
+        worker: usize,
+        message: Option<String>,
+    },
 }
 
 impl BuildError {
@@ -50,6 +57,12 @@ impl BuildError {
         }
     }
 
+    pub(crate) fn thread_start(worker: usize, message: Option<String>) -> Self {
+        Self {
+            kind: BuildErrorKind::ThreadStart { worker, message },
+        }
+    }
+
     /// The builder was asked for zero workers.
     pub fn is_zero_workers(&self) -> bool {
         matches!(self.kind, BuildErrorKind::ZeroWorkers)
@@ -67,6 +80,15 @@ impl BuildError {
     pub fn is_thread_spawn(&self) -> bool {
         matches!(self.kind, BuildErrorKind::ThreadSpawn(_))
     }
+
+    /// The [thread start hook](crate::Builder::on_thread_start) panicked; returns the index of
+    /// the worker it panicked on (the lowest, if it panicked on several).
+    pub fn thread_start_worker(&self) -> Option<usize> {
+        match self.kind {
+            BuildErrorKind::ThreadStart { worker, .. } => Some(worker),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -79,6 +101,11 @@ impl fmt::Display for BuildError {
                 write!(f, "invalid share for lane `{lane}`: {reason}")
             }
             BuildErrorKind::ThreadSpawn(err) => write!(f, "could not start a worker thread: {err}"),
+            BuildErrorKind::ThreadStart { worker, message } => write!(
+                f,
+                "the thread start hook panicked on worker {worker}: {}",
+                message.as_deref().unwrap_or("<non-string payload>")
+            ),
         }
     }
 }

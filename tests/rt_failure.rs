@@ -222,6 +222,7 @@ fn zero_workers_is_a_build_error() {
     assert!(err.is_zero_workers());
     assert!(!err.is_thread_spawn());
     assert_eq!(err.lane_share_lane(), None);
+    assert_eq!(err.thread_start_worker(), None);
     assert!(err.to_string().contains('0'), "{err}");
 }
 
@@ -604,4 +605,46 @@ fn a_detached_output_whose_destructor_panics_does_not_kill_the_worker() {
     let report = rt.shutdown(HANG);
     let t = report.totals();
     assert_eq!((t.spawned, t.completed, t.abandoned), (2, 2, 0), "{report}");
+}
+
+thread_local! {
+    /// Dropped when its thread exits, which disconnects the channel it holds a sender of.
+    static EXIT_SIGNAL: std::cell::RefCell<Option<mpsc::Sender<()>>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_panicking_thread_start_hook_fails_the_build_naming_the_worker_and_stops_the_others() {
+    let (exit_tx, exit_rx) = mpsc::channel::<()>();
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let err = {
+        let hooked = hooked.clone();
+        Runtime::builder()
+            .workers(4)
+            .on_thread_start(move |worker| {
+                EXIT_SIGNAL.set(Some(exit_tx.clone()));
+                hooked.fetch_add(1, SeqCst);
+                if worker >= 2 {
+                    panic!("no core left for worker {worker}");
+                }
+            })
+            .build()
+            .unwrap_err()
+    };
+    assert_eq!(
+        err.thread_start_worker(),
+        Some(2),
+        "the lowest failing worker"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the thread start hook panicked on worker 2: no core left for worker 2"
+    );
+    assert!(!err.is_thread_spawn() && !err.is_zero_workers());
+    assert_eq!(hooked.load(SeqCst), 4, "every worker ran the hook");
+    // Every worker thread exits: the last one to drop its sender disconnects the channel.
+    assert_eq!(
+        exit_rx.recv_timeout(HANG),
+        Err(mpsc::RecvTimeoutError::Disconnected),
+        "a worker of the failed build is still running"
+    );
 }

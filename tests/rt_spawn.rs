@@ -550,3 +550,53 @@ fn a_yielding_task_does_not_starve_a_task_spawned_from_outside() {
         "the outsider waited in the injector through {LIMIT} steps of a yielding task"
     );
 }
+
+thread_local! {
+    /// The worker index the thread start hook saw on this thread.
+    static HOOKED_AS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+#[test]
+fn the_thread_start_hook_runs_once_on_each_worker_before_build_returns() {
+    const WORKERS: usize = 4;
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let rt = {
+        let calls = calls.clone();
+        taskyard::Runtime::builder()
+            .workers(WORKERS)
+            .thread_name("hooked")
+            .on_thread_start(move |worker| {
+                HOOKED_AS.set(Some(worker));
+                let name = std::thread::current().name().map(str::to_owned);
+                calls.lock().unwrap().push((worker, name));
+            })
+            .build()
+            .unwrap()
+    };
+    // No waiting: `build` has returned only after every hook did.
+    let mut calls = calls.lock().unwrap().clone();
+    calls.sort();
+    let expected: Vec<_> = (0..WORKERS)
+        .map(|i| (i, Some(format!("hooked-{i}"))))
+        .collect();
+    assert_eq!(
+        calls, expected,
+        "one call per worker, on that worker's thread"
+    );
+
+    // Every task runs on a thread whose hook has run, and it is that thread's own index.
+    let handles: Vec<_> = (0..200)
+        .map(|_| {
+            rt.spawn(async {
+                let name = std::thread::current().name().unwrap().to_owned();
+                (HOOKED_AS.get(), name)
+            })
+            .unwrap()
+        })
+        .collect();
+    for handle in handles {
+        let (hooked_as, name) = handle.join().unwrap();
+        let worker = hooked_as.expect("a task ran on a thread the hook did not run on");
+        assert_eq!(name, format!("hooked-{worker}"));
+    }
+}

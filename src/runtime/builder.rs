@@ -1,9 +1,11 @@
 //! [`Builder`]: configuring and starting a [`Runtime`].
 
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
 use super::{Handle, Registry, Remote, Runtime, Shared, WorkerLocal, idle::Idle, worker};
-use crate::error::BuildError;
+use crate::error::{BuildError, panic_message};
 use crate::lane::{Lane, LaneShares};
 use crate::park::Parker;
 use crate::sync::atomic::AtomicBool;
@@ -32,6 +34,17 @@ pub struct Builder {
     shares: LaneShares,
     clock: SharedClock,
     thread_name: String,
+    start_hook: Option<StartHook>,
+}
+
+/// What [`Builder::on_thread_start`] was given.
+#[derive(Clone)]
+struct StartHook(Arc<dyn Fn(usize) + Send + Sync>);
+
+impl fmt::Debug for StartHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StartHook(..)")
+    }
 }
 
 impl Default for Builder {
@@ -54,6 +67,7 @@ impl Builder {
             shares: LaneShares::default(),
             clock: Arc::new(SystemClock::new()),
             thread_name: "taskyard-worker".to_owned(),
+            start_hook: None,
         }
     }
 
@@ -82,11 +96,45 @@ impl Builder {
         self
     }
 
+    /// Runs `hook` on each worker thread, with the worker's index (`0..workers`), before that
+    /// worker looks for its first task. [`build`](Self::build) returns once every worker's hook
+    /// has returned, so whatever the hooks do (pin the thread to a core, raise its priority,
+    /// register it with a profiler) is in place before the first task can be spawned. A hook
+    /// that never returns keeps `build` waiting.
+    ///
+    /// A hook that panics makes `build` fail with [`BuildError::thread_start_worker`] naming
+    /// the worker; the workers already started are stopped, and no runtime is returned.
+    ///
+    /// # Examples
+    ///
+    /// One worker per core, each pinned to its own, so that the operating system never queues
+    /// two workers on one core while another core is idle (this uses the `core_affinity`
+    /// crate, which is not a dependency of taskyard):
+    ///
+    /// ```
+    /// let cores = core_affinity::get_core_ids().unwrap_or_default();
+    /// let rt = taskyard::Runtime::builder()
+    ///     .workers(cores.len().max(1))
+    ///     .on_thread_start(move |worker| {
+    ///         if let Some(&core) = cores.get(worker) {
+    ///             core_affinity::set_for_current(core);
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// assert_eq!(rt.spawn(async { 6 * 7 }).unwrap().join().unwrap(), 42);
+    /// # Ok::<(), taskyard::BuildError>(())
+    /// ```
+    pub fn on_thread_start(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.start_hook = Some(StartHook(Arc::new(hook)));
+        self
+    }
+
     /// Starts the workers.
     ///
     /// # Errors
     ///
-    /// [`BuildError`] for zero workers, or when the operating system refuses a thread.
+    /// [`BuildError`] for zero workers, when the operating system refuses a thread, or when
+    /// the [thread start hook](Self::on_thread_start) panics.
     pub fn build(self) -> Result<Runtime, BuildError> {
         if self.workers == 0 {
             return Err(BuildError::zero_workers());
@@ -122,9 +170,23 @@ impl Builder {
             threads: Vec::new(),
             shut_down: false,
         };
+        let start = self
+            .start_hook
+            .map(|hook| (hook, Arc::new(StartGate::new(self.workers))));
         for (index, queues) in queues.into_iter().enumerate() {
             let shared = shared.clone();
+            let start = start.clone();
             let spawned = spawn_thread(format!("{}-{index}", self.thread_name), move || {
+                if let Some((hook, gate)) = start {
+                    let ran = catch_unwind(AssertUnwindSafe(|| (hook.0)(index)));
+                    gate.arrive(
+                        index,
+                        ran.err()
+                            .map(|payload| panic_message(payload.as_ref()).map(str::to_owned)),
+                    );
+                }
+                // After a failed hook too: `build` then drops the runtime, which stops every
+                // worker the same way, so shutdown needs no path for a thread that never ran.
                 worker::run(shared, Rc::new(WorkerLocal { index, queues }));
             });
             match spawned {
@@ -133,7 +195,64 @@ impl Builder {
                 Err(err) => return Err(BuildError::thread_spawn(err)),
             }
         }
+        if let Some((_, gate)) = start
+            && let Some((worker, message)) = gate.wait()
+        {
+            return Err(BuildError::thread_start(worker, message));
+        }
         Ok(runtime)
+    }
+}
+
+/// Where the workers report that their start hook has returned, and `build` waits for them all.
+#[derive(Debug)]
+struct StartGate {
+    state: Mutex<GateState>,
+    all_arrived: Condvar,
+}
+
+#[derive(Debug)]
+struct GateState {
+    waiting_for: usize,
+    /// The lowest worker whose hook panicked, with the panic's message.
+    failure: Option<(usize, Option<String>)>,
+}
+
+impl StartGate {
+    fn new(workers: usize) -> Self {
+        Self {
+            state: Mutex::new(GateState {
+                waiting_for: workers,
+                failure: None,
+            }),
+            all_arrived: Condvar::new(),
+        }
+    }
+
+    /// Worker `index`'s hook has returned, or panicked with `panic` (its message, if a string).
+    fn arrive(&self, index: usize, panic: Option<Option<String>>) {
+        let mut state = self.state.lock();
+        if let Some(message) = panic
+            && state
+                .failure
+                .as_ref()
+                .is_none_or(|(first, _)| index < *first)
+        {
+            state.failure = Some((index, message));
+        }
+        state.waiting_for -= 1;
+        if state.waiting_for == 0 {
+            self.all_arrived.notify_all();
+        }
+    }
+
+    /// Blocks until every worker has arrived; returns the failure, if any.
+    fn wait(&self) -> Option<(usize, Option<String>)> {
+        let mut state = self.state.lock();
+        while state.waiting_for > 0 {
+            self.all_arrived.wait(&mut state);
+        }
+        state.failure.take()
     }
 }
 

@@ -1,8 +1,11 @@
 //! The whole runtime: spawn from a foreign thread, the injector hand-off, a worker waking from
-//! park, and a task that spawns another (which a second worker may steal).
+//! park, a task that spawns another (which a second worker may steal), and the start gate that
+//! `build` waits at for the workers' start hooks.
 
 use std::time::Duration;
 
+use crate::sync::Arc;
+use crate::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::{Handle, Runtime};
 
 #[test]
@@ -34,5 +37,42 @@ fn loom_runtime_spawn_inside_task_with_thief() {
         assert_eq!(outer.join().unwrap(), 3);
         let totals = rt.shutdown(Duration::ZERO).totals();
         assert_eq!((totals.spawned, totals.completed), (3, 3));
+    });
+}
+
+/// `build` returns only after every worker's start hook has: what a hook did is visible to the
+/// builder's thread through the start gate alone (the store is relaxed).
+#[test]
+fn loom_runtime_build_waits_for_the_thread_start_hook() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let hooked = Arc::new(AtomicUsize::new(0));
+        let rt = {
+            let hooked = hooked.clone();
+            Runtime::builder()
+                .workers(1)
+                .on_thread_start(move |worker| hooked.store(worker + 1, Relaxed))
+                .build()
+                .unwrap()
+        };
+        assert_eq!(hooked.load(Relaxed), 1);
+        assert_eq!(rt.shutdown(Duration::ZERO).totals().spawned, 0);
+    });
+}
+
+/// A hook that panics on one of two workers fails the build, and the drop of the half-started
+/// runtime stops both workers, the one whose hook panicked included.
+#[test]
+fn loom_runtime_a_panicking_thread_start_hook_fails_the_build() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(1);
+    builder.check(|| {
+        let err = Runtime::builder()
+            .workers(2)
+            .on_thread_start(|worker| assert_ne!(worker, 1, "refused"))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.thread_start_worker(), Some(1));
     });
 }
