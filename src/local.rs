@@ -764,10 +764,10 @@ impl LocalExecutor {
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
         loop {
-            if main.woken.swap(false, SeqCst) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    return output;
-                }
+            if main.woken.swap(false, SeqCst)
+                && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
+            {
+                return output;
             }
             // A bounded batch of tasks, then the future again if it was woken meanwhile.
             let mut ran = 0;

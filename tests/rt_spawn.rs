@@ -253,7 +253,7 @@ rt_test! {
                 self.inside.store(false, SeqCst);
                 if self.steps == 2_000 {
                     Step::Done(self.steps)
-                } else if self.steps % 2 == 0 {
+                } else if self.steps.is_multiple_of(2) {
                     Step::Yield
                 } else {
                     Step::Pending

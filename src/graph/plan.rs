@@ -50,7 +50,7 @@ pub(crate) fn plan(dag: &Dag, workers: usize) -> Vec<u32> {
     let mut round = 0u64;
     while search.tried < search.limit {
         let scale = mean / 8 * (1 + round % 8);
-        let tiebreak = if round % 2 == 0 {
+        let tiebreak = if round.is_multiple_of(2) {
             Tiebreak::Work
         } else {
             Tiebreak::Index

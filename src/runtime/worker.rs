@@ -154,7 +154,7 @@ impl Worker {
     /// The next task by the lane policy, or `None` when no lane has visible work.
     fn next_task(&mut self) -> Option<TaskRef> {
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks % PEER_SCAN_INTERVAL == 0 {
+        if self.ticks.is_multiple_of(PEER_SCAN_INTERVAL) {
             self.peer_mask = self.scan_peers();
         }
         loop {
@@ -181,10 +181,10 @@ impl Worker {
     fn take(&self, lane: Lane) -> Option<TaskRef> {
         let i = lane.index();
         let own = &self.local.queues[i];
-        if self.ticks % INJECTOR_FIRST_INTERVAL == 0 {
-            if let Some(task) = steal_until_settled(|| self.shared.injector[i].steal()) {
-                return Some(task);
-            }
+        if self.ticks.is_multiple_of(INJECTOR_FIRST_INTERVAL)
+            && let Some(task) = steal_until_settled(|| self.shared.injector[i].steal())
+        {
+            return Some(task);
         }
         if let Some(task) = own.pop() {
             return Some(task);

@@ -268,7 +268,7 @@ mod tests {
                 state ^= state >> 7;
                 state ^= state << 17;
                 let position = (state % bound as u64) as u32;
-                if state % 3 == 0 {
+                if state.is_multiple_of(3) {
                     let popped = model.pop_first();
                     let next = model.first().copied();
                     assert_eq!(set.pop_first(), popped.map(|first| (first, next)));
