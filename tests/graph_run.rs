@@ -901,6 +901,54 @@ fn a_searcher_step_stops_at_its_time_budget() {
     }
 }
 
+/// When its budget runs out in a chain, a searcher queues the next link for itself and takes
+/// it again after its yield: no second searcher is spawned for it. (One was, before: it woke the
+/// idle worker to race the first for the link, and carried the chain from core to core at
+/// every step.) On a manual clock each step runs 25 nodes of 2 µs (see the budget test above),
+/// so a chain of 100 is 4 steps, each ending on the budget; a fifth finds nothing left and ends
+/// the searcher, the only task the run spawns, on either kind of body, with node times or
+/// without.
+#[test]
+fn a_chain_keeps_its_one_searcher_across_budget_yields() {
+    const NODES: usize = 100;
+    for timed in [false, true] {
+        for shared in [false, true] {
+            let case = format!("timed: {timed}, fn_node: {shared}");
+            let clock = ManualClock::new();
+            let rt = Runtime::builder()
+                .workers(2)
+                .clock(clock.clone())
+                .build()
+                .unwrap();
+            let mut graph = Graph::new();
+            for v in 0..NODES {
+                let clock = clock.clone();
+                let body = move || clock.advance(Duration::from_micros(2));
+                let node = if shared {
+                    graph.fn_node(format!("n{v}"), body)
+                } else {
+                    graph.node(format!("n{v}"), body)
+                };
+                if v > 0 {
+                    node.after(format!("n{}", v - 1));
+                }
+            }
+            let graph = graph.build().unwrap().record_node_times(timed);
+            let report = rt.run_graph(graph, Policy::Rank).unwrap().join();
+            assert!(
+                report.nodes().iter().all(|n| n.status().is_done()),
+                "{case}"
+            );
+            let handle = rt.handle();
+            let shutdown = rt.shutdown(Duration::ZERO);
+            assert_eq!(shutdown.totals().spawned, 1, "{case}: searchers spawned");
+            // Read once every worker has exited: the last step may run after the join.
+            let steps: u64 = handle.metrics().workers.iter().map(|w| w.steps).sum();
+            assert_eq!(steps, 5, "{case}: searcher steps");
+        }
+    }
+}
+
 /// An untimed run on two workers still runs every node of a wide graph exactly once.
 #[test]
 fn untimed_run_on_two_workers_runs_every_node_once() {

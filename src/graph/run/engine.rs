@@ -32,10 +32,11 @@
 //! to run next.
 //!
 //! A searcher keeps going for up to [`CONTINUATION_BUDGET`] or [`CONTINUATION_NODES`], then
-//! yields to the runtime (lane shares, other tasks) and goes on at its next step. It ends when
-//! it finds no ready node of its lane. A searcher whose node yields or waits (`Pending`) stops
-//! counting as one until its next step, so the lane may get another meanwhile: the node may be
-//! waiting for a node that is only queued.
+//! yields to the runtime (lane shares, other tasks) and goes on at its next step; the node it
+//! would have run next is queued for it to take again, with no searcher added for it. It ends
+//! when it finds no ready node of its lane. A searcher whose node yields or waits (`Pending`)
+//! stops counting as one until its next step, so the lane may get another meanwhile: the node
+//! may be waiting for a node that is only queued.
 //!
 //! # Not losing a ready node
 //!
@@ -532,6 +533,17 @@ impl<S: SearcherSpawner> GraphRun<S> {
         next
     }
 
+    /// Queues `next`, the node a searcher of `lane` on `worker` would have run next had its
+    /// budget not run out, for that searcher to take again after it yields. No searcher is
+    /// added for it: this one still counts as searching and comes back within a pick of the
+    /// runtime, where a new one would wake an idle worker to race it for the node and carry a
+    /// chain back and forth between the cores (once per budget, about every 10 µs).
+    #[cold]
+    fn queue_for_return(&self, next: Released, lane: Lane, worker: usize) {
+        self.record.table.set_ready(next.slot, next.ready);
+        self.ready[worker].lock().push(lane, next.slot);
+    }
+
     /// After `count` nodes of `lane` were queued: spawns searchers for them while the lane has
     /// fewer than one per worker (see the module docs for why the fence).
     fn add_searchers(self: &Arc<Self>, lane: Lane, count: usize) {
@@ -649,29 +661,20 @@ impl<S: SearcherSpawner> GraphRun<S> {
     }
 
     /// Records the end at `now` of the node in `slot`, which ran as `ran` says, and releases its
-    /// successors (see [`release`](Self::release) for `take` and `worker`). Returns how many
-    /// nodes ended (more than one when a failure skipped dependents) and the node to run next.
+    /// successors, keeping back the best of `lane` (see [`release`](Self::release)). Returns
+    /// how many nodes ended (more than one when a failure skipped dependents) and the node to
+    /// run next.
     fn finish(
         self: &Arc<Self>,
         (slot, ran): (Slot, Ran),
         result: NodeResult,
         now: u64,
-        take: Option<Lane>,
+        lane: Lane,
         worker: usize,
     ) -> (usize, Option<Released>) {
-        let table = &self.record.table;
-        table.end(slot, ran, now, result.is_ok());
+        self.record.table.end(slot, ran, now, result.is_ok());
         match result {
-            Ok(()) => match take {
-                Some(lane) => (1, self.release_successors(slot, now, lane, worker)),
-                // Not through `release_successors` with an `Option`: the searcher's inner loop
-                // calls it too, and an `Option` there made the chain's loop longer (callgrind:
-                // 43.6 -> 50.6 instructions per link).
-                None => {
-                    let successors = table.successors_after_finish(slot);
-                    (1, self.release(successors, now, None, worker))
-                }
-            },
+            Ok(()) => (1, self.release_successors(slot, now, lane, worker)),
             Err(message) => {
                 let node = self.record.order.node_at(slot);
                 self.record.failures.lock().push((node, message.into()));
@@ -891,11 +894,14 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     (Err(message.into_boxed_str()), now, within_budget)
                 }
             };
-            let take = within_budget.then_some(lane);
-            let (count, next) = run.finish((state.slot, state.how), result, now, take, worker);
+            let (count, next) = run.finish((state.slot, state.how), result, now, lane, worker);
             state.finished += count;
             match next {
-                Some(next) => released = Some(next),
+                Some(next) if within_budget => released = Some(next),
+                Some(next) => {
+                    run.queue_for_return(next, lane, worker);
+                    break Step::Yield;
+                }
                 None if !within_budget => break Step::Yield,
                 None => {}
             }
