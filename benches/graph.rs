@@ -20,12 +20,18 @@
 //! * `taskyard_fn_untimed`: the untimed run of the same graph with its bodies added by
 //!   [`Graph::fn_node`]: called in place, where a [`Graph::node`] body is moved out of the
 //!   graph under a lock when its node starts. The peers too call a shared body;
+//! * `taskyard_pinned`, `taskyard_untimed_pinned`, `taskyard_fn_untimed_pinned`: the same three
+//!   on a second runtime whose worker `i` is pinned to core `i` by
+//!   [`Builder::on_thread_start`](taskyard::Builder::on_thread_start), so that the kernel cannot
+//!   queue both workers on one core at the start of a run;
 //! * `taskyard_build`: building the [`Graph`] by name and [`Graph::build`] (validation, ranks),
 //!   timed alone;
 //! * `rayon_counters`: a 2-thread rayon pool, one atomic counter per node; a finishing node
 //!   decrements its successors' counters and `scope.spawn`s every one that reaches zero;
 //! * `rayon_counters_cont`: the same, but the finishing node runs one released successor itself
 //!   (a loop) and spawns only the others;
+//! * `rayon_counters_cont_pinned`: `rayon_counters_cont` on a pool whose thread `i` is pinned to
+//!   core `i` by its `start_handler`, as ours are;
 //! * `tokio_counters`: tokio multi-thread (2 workers), the same counters, one `tokio::spawn` per
 //!   released node; the run ends when a countdown of the sinks reaches zero;
 //! * `single_thread_walk`: the bench thread walks the graph with plain counters and a `Vec`
@@ -47,7 +53,7 @@
 //! Sizes are divided by `TASKYARD_BENCH_SCALE` (the tree loses `log2` of it in depth, the
 //! wavefront's side its square root). Every iteration is long, so samples are flat, 10 of them,
 //! after 0.5 s of warm-up and over 2 s of measurement (command-line flags override these); a
-//! full run takes about 3 to 4 minutes on 2 cores.
+//! full run takes about 5 minutes on 2 cores.
 
 mod common;
 
@@ -606,17 +612,24 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(n as u64));
 
-    {
-        let rt = common::taskyard_runtime();
-        check_taskyard(&rt, g, shape);
+    for pinned in [false, true] {
+        let (rt, suffix) = if pinned {
+            (common::taskyard_runtime_pinned(), "_pinned")
+        } else {
+            (common::taskyard_runtime(), "")
+        };
+        if !pinned {
+            check_taskyard(&rt, g, shape);
+        }
         let entries = [
             ("taskyard", true, Bodies::Owned),
             ("taskyard_untimed", false, Bodies::Owned),
             ("taskyard_fn_untimed", false, Bodies::Shared),
         ];
         for (entry, node_times, bodies) in entries {
+            let entry = format!("{entry}{suffix}");
             if !node_times {
-                check_taskyard_untimed(&rt, g, entry, bodies);
+                check_taskyard_untimed(&rt, g, &entry, bodies);
             }
             group.bench_function(BenchmarkId::new(entry, n), |b| {
                 b.iter_custom(|iters| {
@@ -645,22 +658,29 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
             )
         });
     });
-    {
-        let pool = common::rayon_pool();
-        for (entry, continuation) in [("rayon_counters", false), ("rayon_counters_cont", true)] {
-            g.reset_counts();
-            rayon_run(&pool, g, Checked, continuation);
-            g.verify_counter_run(entry);
-            group.bench_function(BenchmarkId::new(entry, n), |b| {
-                b.iter_custom(|iters| {
-                    timed(
-                        iters,
-                        || g.reset_counts(),
-                        |()| rayon_run(&pool, g, Quiet, continuation),
-                    )
-                });
+    let rayon_entries = [
+        ("rayon_counters", false, false),
+        ("rayon_counters_cont", true, false),
+        ("rayon_counters_cont_pinned", true, true),
+    ];
+    for (entry, continuation, pinned) in rayon_entries {
+        let pool = if pinned {
+            common::rayon_pool_pinned()
+        } else {
+            common::rayon_pool()
+        };
+        g.reset_counts();
+        rayon_run(&pool, g, Checked, continuation);
+        g.verify_counter_run(entry);
+        group.bench_function(BenchmarkId::new(entry, n), |b| {
+            b.iter_custom(|iters| {
+                timed(
+                    iters,
+                    || g.reset_counts(),
+                    |()| rayon_run(&pool, g, Quiet, continuation),
+                )
             });
-        }
+        });
     }
     {
         let rt = common::tokio_mt();

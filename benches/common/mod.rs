@@ -2,7 +2,9 @@
 //! single-slot channel every async executor uses in `ping_pong`, a yield-now future for the peers
 //! that have none, a two-thread async-executor pool, RSS reading and the criterion defaults.
 //!
-//! Everything here uses `std` only, so every executor pays for the same primitives.
+//! Everything here uses `std` only, so every executor pays for the same primitives; the one
+//! exception is `core_affinity`, which pins the threads of the `pinned` pools, ours and rayon's
+//! alike, through each pool's own start hook.
 
 // Not every bench uses every helper.
 #![allow(dead_code)]
@@ -284,6 +286,26 @@ pub(crate) fn taskyard_runtime() -> taskyard::Runtime {
         .expect("build the taskyard runtime")
 }
 
+/// A taskyard runtime with [`THREADS`] workers, worker `i` pinned to core `i` (see [`pin`]).
+pub(crate) fn taskyard_runtime_pinned() -> taskyard::Runtime {
+    taskyard::Runtime::builder()
+        .workers(THREADS)
+        .on_thread_start(pin)
+        .build()
+        .expect("build the pinned taskyard runtime")
+}
+
+/// Pins the calling thread to the `index`-th core this process may run on (modulo their
+/// number). Panics when the cores cannot be listed or the pinning is refused, so that a
+/// `pinned` entry never measures unpinned threads.
+pub(crate) fn pin(index: usize) {
+    let cores = core_affinity::get_core_ids().expect("list the cores this process may use");
+    assert!(
+        core_affinity::set_for_current(cores[index % cores.len()]),
+        "pin thread {index} to a core"
+    );
+}
+
 /// A tokio multi-thread runtime with [`THREADS`] workers.
 pub(crate) fn tokio_mt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -305,6 +327,15 @@ pub(crate) fn rayon_pool() -> rayon::ThreadPool {
         .num_threads(THREADS)
         .build()
         .expect("build the rayon pool")
+}
+
+/// A rayon pool with [`THREADS`] threads, thread `i` pinned to core `i` (see [`pin`]).
+pub(crate) fn rayon_pool_pinned() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(THREADS)
+        .start_handler(pin)
+        .build()
+        .expect("build the pinned rayon pool")
 }
 
 /// This process's resident set size in bytes (`VmRSS` of `/proc/self/status`), if readable.
