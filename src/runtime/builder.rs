@@ -181,8 +181,7 @@ impl Builder {
                     let ran = catch_unwind(AssertUnwindSafe(|| (hook.0)(index)));
                     gate.arrive(
                         index,
-                        ran.err()
-                            .map(|payload| panic_message(payload.as_ref()).map(str::to_owned)),
+                        ran.map_err(|payload| panic_message(payload.as_ref()).map(str::to_owned)),
                     );
                 }
                 // After a failed hook too: `build` then drops the runtime, which stops every
@@ -229,10 +228,11 @@ impl StartGate {
         }
     }
 
-    /// Worker `index`'s hook has returned, or panicked with `panic` (its message, if a string).
-    fn arrive(&self, index: usize, panic: Option<Option<String>>) {
+    /// Worker `index`'s hook has returned (`Ok`), or panicked (`Err`, with the panic's message
+    /// if it was a string).
+    fn arrive(&self, index: usize, hook: Result<(), Option<String>>) {
         let mut state = self.state.lock();
-        if let Some(message) = panic
+        if let Err(message) = hook
             && state
                 .failure
                 .as_ref()
