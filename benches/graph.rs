@@ -418,8 +418,8 @@ fn quiet_graph(g: &Adjacency, bodies: Bodies) -> Graph {
 }
 
 /// One checked run on `rt`: every node `Done` exactly once, after its predecessors ended. Prints
-/// what the run cost the runtime (steps, tasks, steals and parks per node).
-fn check_taskyard(rt: &Runtime, g: &'static Adjacency, shape: &str) {
+/// what the run cost the runtime (steps, tasks, steals and parks per node) under `entry`.
+fn check_taskyard(rt: &Runtime, g: &'static Adjacency, entry: &str) {
     let graph = taskyard_graph(g, Bodies::Owned, |v| move || Checked.run(g, v))
         .build()
         .expect("the shape is a valid graph");
@@ -458,7 +458,7 @@ fn check_taskyard(rt: &Runtime, g: &'static Adjacency, shape: &str) {
         (sum(&after, f) - sum(&before, f)) as f64 / g.len() as f64
     };
     println!(
-        "{shape}/taskyard check run: {:.3} steps/node, {:.3} runtime tasks/node, \
+        "{entry} check run: {:.3} steps/node, {:.3} runtime tasks/node, \
          {:.4} steals/node, \
          {:.4} parks/node, nodes per worker {per_worker:?}, makespan {:.1?}; the report's \
          lines, built when first read: {:.1} ns/node",
@@ -618,9 +618,7 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
         } else {
             (common::taskyard_runtime(), "")
         };
-        if !pinned {
-            check_taskyard(&rt, g, shape);
-        }
+        check_taskyard(&rt, g, &format!("{shape}/taskyard{suffix}"));
         let entries = [
             ("taskyard", true, Bodies::Owned),
             ("taskyard_untimed", false, Bodies::Owned),
