@@ -2,7 +2,8 @@
 //! child exactly once, a start-to-start release racing the parent's completion still
 //! releases every node once, and a searcher that ends while another pushes a released node
 //! does not leave that node without a searcher, and a thief that takes a batch of nodes along
-//! loses and repeats none.
+//! loses and repeats none, and a searcher whose budget ran out comes back for the node it
+//! queued for itself without losing or repeating it.
 
 use std::time::Duration;
 
@@ -164,5 +165,33 @@ fn loom_graph_thief_takes_a_batch() {
             counting(&mut graph, name, &log).cost_ms(cost).after("root");
         }
         run_each_once(rt, graph, &log, &["root", "a", "b", "c", "d"]);
+    });
+}
+
+/// A searcher whose budget runs out at the root queues the successor it kept for itself
+/// (`queue_for_return`), while the other successor gets a searcher of its own that may take
+/// either from its queue: each node still runs exactly once, and the run ends.
+#[test]
+fn loom_graph_budget_yield_requeues_its_next_node_once() {
+    model(|| {
+        let clock = ManualClock::new();
+        let rt = Runtime::builder()
+            .workers(2)
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut graph = Graph::new();
+        {
+            let log = log.clone();
+            // Spends the whole step budget: the root's end is past it.
+            graph.node("root", move || {
+                clock.advance(Duration::from_millis(1));
+                log.lock().push("root");
+            });
+        }
+        counting(&mut graph, "a", &log).after("root");
+        counting(&mut graph, "b", &log).after("root");
+        run_each_once(rt, graph, &log, &["root", "a", "b"]);
     });
 }
