@@ -648,3 +648,53 @@ fn a_panicking_thread_start_hook_fails_the_build_naming_the_worker_and_stops_the
         "a worker of the failed build is still running"
     );
 }
+
+#[test]
+fn a_panicking_thread_stop_hook_ends_nothing_else() {
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let rt = {
+        let stopped = stopped.clone();
+        Runtime::builder()
+            .workers(3)
+            .on_thread_stop(move |worker| {
+                stopped.fetch_add(1, SeqCst);
+                assert_ne!(worker, 1, "worker 1 refuses to stop quietly");
+            })
+            .build()
+            .unwrap()
+    };
+    let handles: Vec<_> = (0..30)
+        .map(|i| rt.spawn(async move { i }).unwrap())
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        assert_eq!(handle.join().unwrap(), i);
+    }
+    let report = rt.shutdown(HANG);
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.totals().completed, 30);
+    assert_eq!(stopped.load(SeqCst), 3, "every worker ran its stop hook");
+}
+
+/// A stop hook that does not return keeps its thread, like a step that does not: shutdown
+/// gives up on it after its grace period instead of joining it.
+#[test]
+fn shutdown_does_not_wait_past_its_grace_for_a_stop_hook_that_hangs() {
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rt = {
+        let finished = finished.clone();
+        Runtime::builder()
+            .workers(1)
+            .on_thread_stop(move |_| {
+                let _ = release_rx.lock().unwrap().recv_timeout(HANG);
+                finished.store(true, SeqCst);
+            })
+            .build()
+            .unwrap()
+    };
+    let report = rt.shutdown(Duration::ZERO);
+    assert!(!finished.load(SeqCst), "shutdown waited for the stop hook");
+    assert!(report.is_clean(), "{report}");
+    release_tx.send(()).unwrap();
+}

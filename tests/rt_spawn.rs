@@ -600,3 +600,35 @@ fn the_thread_start_hook_runs_once_on_each_worker_before_build_returns() {
         assert_eq!(name, format!("hooked-{worker}"));
     }
 }
+
+#[test]
+fn the_thread_stop_hook_runs_once_on_each_worker_before_shutdown_returns() {
+    const WORKERS: usize = 3;
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let rt = {
+        let calls = calls.clone();
+        taskyard::Runtime::builder()
+            .workers(WORKERS)
+            .thread_name("stopping")
+            .on_thread_stop(move |worker| {
+                let name = std::thread::current().name().map(str::to_owned);
+                calls.lock().unwrap().push((worker, name));
+            })
+            .build()
+            .unwrap()
+    };
+    assert_eq!(rt.spawn(async { 7 }).unwrap().join().unwrap(), 7);
+    assert!(calls.lock().unwrap().is_empty(), "a worker stopped early");
+    let report = rt.shutdown(Duration::from_secs(1));
+    assert!(report.is_clean(), "{report}");
+    // No waiting: shutdown counts a worker exited only after its hook returned.
+    let mut calls = calls.lock().unwrap().clone();
+    calls.sort();
+    let expected: Vec<_> = (0..WORKERS)
+        .map(|i| (i, Some(format!("stopping-{i}"))))
+        .collect();
+    assert_eq!(
+        calls, expected,
+        "one call per worker, on that worker's thread"
+    );
+}

@@ -34,16 +34,24 @@ pub struct Builder {
     shares: LaneShares,
     clock: SharedClock,
     thread_name: String,
-    start_hook: Option<StartHook>,
+    start_hook: Option<ThreadHook>,
+    stop_hook: Option<ThreadHook>,
 }
 
-/// What [`Builder::on_thread_start`] was given.
+/// What [`Builder::on_thread_start`] or [`Builder::on_thread_stop`] was given.
 #[derive(Clone)]
-struct StartHook(Arc<dyn Fn(usize) + Send + Sync>);
+pub(super) struct ThreadHook(Arc<dyn Fn(usize) + Send + Sync>);
 
-impl fmt::Debug for StartHook {
+impl ThreadHook {
+    /// Runs the hook for worker `index`, catching a panic.
+    pub(super) fn call(&self, index: usize) -> std::thread::Result<()> {
+        catch_unwind(AssertUnwindSafe(|| (self.0)(index)))
+    }
+}
+
+impl fmt::Debug for ThreadHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StartHook(..)")
+        f.write_str("ThreadHook(..)")
     }
 }
 
@@ -68,6 +76,7 @@ impl Builder {
             clock: Arc::new(SystemClock::new()),
             thread_name: "taskyard-worker".to_owned(),
             start_hook: None,
+            stop_hook: None,
         }
     }
 
@@ -125,7 +134,40 @@ impl Builder {
     /// # Ok::<(), taskyard::BuildError>(())
     /// ```
     pub fn on_thread_start(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.start_hook = Some(StartHook(Arc::new(hook)));
+        self.start_hook = Some(ThreadHook(Arc::new(hook)));
+        self
+    }
+
+    /// Runs `hook` on each worker thread, with the worker's index, once that worker has stopped
+    /// taking tasks for good (the runtime is shutting down or being dropped), before its thread
+    /// ends: the counterpart of [`on_thread_start`](Self::on_thread_start), to undo what that
+    /// did. Shutdown counts a worker as exited only after its hook has returned, so the hooks
+    /// have run when [`Runtime::shutdown`] returns, unless a hook is still running after the
+    /// shutdown's grace period (its thread is then left behind, as a step that never returns
+    /// leaves its own). A panic in the hook is caught there and ends nothing else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let stopped = Arc::new(Mutex::new(Vec::new()));
+    /// let rt = {
+    ///     let stopped = stopped.clone();
+    ///     taskyard::Runtime::builder()
+    ///         .workers(2)
+    ///         .on_thread_stop(move |worker| stopped.lock().unwrap().push(worker))
+    ///         .build()?
+    /// };
+    /// rt.shutdown(Duration::from_secs(1));
+    /// let mut stopped = stopped.lock().unwrap().clone();
+    /// stopped.sort();
+    /// assert_eq!(stopped, [0, 1]);
+    /// # Ok::<(), taskyard::BuildError>(())
+    /// ```
+    pub fn on_thread_stop(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.stop_hook = Some(ThreadHook(Arc::new(hook)));
         self
     }
 
@@ -176,9 +218,10 @@ impl Builder {
         for (index, queues) in queues.into_iter().enumerate() {
             let shared = shared.clone();
             let start = start.clone();
+            let stop_hook = self.stop_hook.clone();
             let spawned = spawn_thread(format!("{}-{index}", self.thread_name), move || {
                 if let Some((hook, gate)) = start {
-                    let ran = catch_unwind(AssertUnwindSafe(|| (hook.0)(index)));
+                    let ran = hook.call(index);
                     gate.arrive(
                         index,
                         ran.map_err(|payload| panic_message(payload.as_ref()).map(str::to_owned)),
@@ -186,7 +229,7 @@ impl Builder {
                 }
                 // After a failed hook too: `build` then drops the runtime, which stops every
                 // worker the same way, so shutdown needs no path for a thread that never ran.
-                worker::run(shared, Rc::new(WorkerLocal { index, queues }));
+                worker::run(shared, Rc::new(WorkerLocal { index, queues }), stop_hook);
             });
             match spawned {
                 Ok(thread) => runtime.threads.push(thread),

@@ -12,6 +12,7 @@
 
 use std::rc::Rc;
 
+use super::builder::ThreadHook;
 use super::{Shared, TaskRef, WorkerLocal, duration_nanos, enter};
 use crate::lane::{Lane, LaneMask, LanePicker};
 use crate::sync::Arc;
@@ -38,8 +39,8 @@ struct Worker {
     ticks: u32,
 }
 
-/// Runs the worker loop until the runtime stops.
-pub(super) fn run(shared: Arc<Shared>, local: Rc<WorkerLocal>) {
+/// Runs the worker loop until the runtime stops, then `on_stop`, then counts the worker exited.
+pub(super) fn run(shared: Arc<Shared>, local: Rc<WorkerLocal>, on_stop: Option<ThreadHook>) {
     let _context = enter(shared.clone(), Some(local.clone()));
     let mut worker = Worker {
         picker: LanePicker::new(shared.shares),
@@ -51,6 +52,12 @@ pub(super) fn run(shared: Arc<Shared>, local: Rc<WorkerLocal>) {
     worker.mark_awake();
     worker.run_loop();
     worker.mark_parked();
+    if let Some(hook) = on_stop {
+        // Before the exit count, so that shutdown waits for the hook, and gives up on one that
+        // hangs after its grace period as on a stuck step. A panic in it was printed by the
+        // process's panic hook; the worker still counts itself exited.
+        let _ = hook.call(worker.index());
+    }
     let shared = &worker.shared;
     *shared.exited.lock() += 1;
     shared.exited_cv.notify_all();

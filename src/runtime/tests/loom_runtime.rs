@@ -1,6 +1,6 @@
 //! The whole runtime: spawn from a foreign thread, the injector hand-off, a worker waking from
-//! park, a task that spawns another (which a second worker may steal), and the start gate that
-//! `build` waits at for the workers' start hooks.
+//! park, a task that spawns another (which a second worker may steal), and the workers' start
+//! and stop hooks, which `build` and `shutdown` wait for.
 
 use std::time::Duration;
 
@@ -40,24 +40,28 @@ fn loom_runtime_spawn_inside_task_with_thief() {
     });
 }
 
-/// `build` returns only after every worker's start hook has: what a hook did is visible to the
-/// builder's thread through the start gate alone (the store is relaxed).
+/// `build` returns only after every worker's start hook has, and `shutdown` only after every
+/// stop hook has: what a hook did is visible to the caller's thread through the start gate and
+/// the exit count alone (the stores are relaxed).
 #[test]
-fn loom_runtime_build_waits_for_the_thread_start_hook() {
+fn loom_runtime_build_and_shutdown_wait_for_the_thread_hooks() {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(2);
     builder.check(|| {
-        let hooked = Arc::new(AtomicUsize::new(0));
+        let started = Arc::new(AtomicUsize::new(0));
+        let stopped = Arc::new(AtomicUsize::new(0));
         let rt = {
-            let hooked = hooked.clone();
+            let (started, stopped) = (started.clone(), stopped.clone());
             Runtime::builder()
                 .workers(1)
-                .on_thread_start(move |worker| hooked.store(worker + 1, Relaxed))
+                .on_thread_start(move |worker| started.store(worker + 1, Relaxed))
+                .on_thread_stop(move |worker| stopped.store(worker + 1, Relaxed))
                 .build()
                 .unwrap()
         };
-        assert_eq!(hooked.load(Relaxed), 1);
+        assert_eq!(started.load(Relaxed), 1);
         assert_eq!(rt.shutdown(Duration::ZERO).totals().spawned, 0);
+        assert_eq!(stopped.load(Relaxed), 1);
     });
 }
 
