@@ -616,8 +616,9 @@ thread_local! {
 fn a_panicking_thread_start_hook_fails_the_build_naming_the_worker_and_stops_the_others() {
     let (exit_tx, exit_rx) = mpsc::channel::<()>();
     let hooked = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
     let err = {
-        let hooked = hooked.clone();
+        let (hooked, stopped) = (hooked.clone(), stopped.clone());
         Runtime::builder()
             .workers(4)
             .on_thread_start(move |worker| {
@@ -626,6 +627,9 @@ fn a_panicking_thread_start_hook_fails_the_build_naming_the_worker_and_stops_the
                 if worker >= 2 {
                     panic!("no core left for worker {worker}");
                 }
+            })
+            .on_thread_stop(move |_| {
+                stopped.fetch_add(1, SeqCst);
             })
             .build()
             .unwrap_err()
@@ -647,6 +651,8 @@ fn a_panicking_thread_start_hook_fails_the_build_naming_the_worker_and_stops_the
         Err(mpsc::RecvTimeoutError::Disconnected),
         "a worker of the failed build is still running"
     );
+    // Each ran its stop hook before its thread ended, the one whose start hook panicked too.
+    assert_eq!(stopped.load(SeqCst), 4, "every worker ran the stop hook");
 }
 
 #[test]

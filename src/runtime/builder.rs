@@ -144,7 +144,9 @@ impl Builder {
     /// did. Shutdown counts a worker as exited only after its hook has returned, so the hooks
     /// have run when [`Runtime::shutdown`] returns, unless a hook is still running after the
     /// shutdown's grace period (its thread is then left behind, as a step that never returns
-    /// leaves its own). A panic in the hook is caught there and ends nothing else.
+    /// leaves its own). A panic in the hook is caught there and ends nothing else. When `build`
+    /// fails on a panicking start hook, every worker it started runs this hook as it stops,
+    /// the one whose start hook panicked included.
     ///
     /// # Examples
     ///
