@@ -67,9 +67,11 @@ impl NodeStatus {
 /// assert_eq!(a.worker(), Some(0));
 /// # Ok::<(), taskyard::graph::GraphError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct NodeReport {
-    name: crate::sync::Arc<str>,
+    /// The graph's names (see `Dag::names`) and this node's index in them.
+    names: crate::sync::Arc<[crate::sync::Arc<str>]>,
+    node: u32,
     // Times in nanoseconds and the worker as `u32`, with `NONE` for "did not run": a report has
     // a line per node, and `Option<Duration>`s would make a million-node report twice as big.
     ready: u64,
@@ -96,6 +98,21 @@ impl std::fmt::Debug for NodeReport {
     }
 }
 
+/// Lines are equal when they say the same: the same name, lane, status, worker, times and
+/// error (not whether they share a name table).
+impl PartialEq for NodeReport {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+            && self.lane == other.lane
+            && self.status == other.status
+            && self.worker == other.worker
+            && (self.ready, self.start, self.end) == (other.ready, other.start, other.end)
+            && self.error == other.error
+    }
+}
+
+impl Eq for NodeReport {}
+
 /// "No time" / "no worker" in a [`NodeReport`].
 const NONE: u64 = u64::MAX;
 
@@ -109,10 +126,16 @@ fn time(nanos: u64) -> Option<Duration> {
 }
 
 impl NodeReport {
-    /// A node that has not run (yet).
-    pub(crate) fn not_run(name: crate::sync::Arc<str>, lane: Lane) -> Self {
+    /// Node `node` of the graph whose names are `names`, which has not run (yet).
+    pub(crate) fn not_run(
+        names: &crate::sync::Arc<[crate::sync::Arc<str>]>,
+        node: usize,
+        lane: Lane,
+    ) -> Self {
+        debug_assert!(node < names.len());
         Self {
-            name,
+            names: crate::sync::Arc::clone(names),
+            node: u32::try_from(node).expect("node indices fit in a u32, as slots do"),
             ready: NONE,
             start: NONE,
             end: NONE,
@@ -180,7 +203,7 @@ impl NodeReport {
     /// assert_eq!(report.nodes()[0].name(), "a");
     /// ```
     pub fn name(&self) -> &str {
-        &self.name
+        &self.names[self.node as usize]
     }
 
     /// The node's lane.
@@ -473,7 +496,7 @@ impl GraphReport {
     /// assert!(report.find("b").is_none());
     /// ```
     pub fn find(&self, name: &str) -> Option<&NodeReport> {
-        self.nodes().iter().find(|n| &*n.name == name)
+        self.nodes().iter().find(|n| n.name() == name)
     }
 
     /// Time from the start of the run to the end of the last node (for a run without node

@@ -124,7 +124,7 @@ pub(crate) fn report(dag: &Dag, order: &ReadyOrder, workers: usize) -> GraphRepo
     let nanos = Duration::from_nanos;
     let nodes = (0..dag.len())
         .map(|v| {
-            let mut line = NodeReport::not_run(dag.names[v].clone(), dag.lanes[v]);
+            let mut line = NodeReport::not_run(&dag.names, v, dag.lanes[v]);
             let start = trace.start[v];
             line.ran(
                 NodeStatus::Done,

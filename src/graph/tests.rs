@@ -267,3 +267,25 @@ fn more_workers_than_nodes() {
     assert_eq!(report.makespan(), ms(1));
     assert_eq!(report.utilisation()[0], 1.0);
 }
+
+/// Report lines share their graph's name table; two lines are equal when they say the same,
+/// whichever table they point into.
+#[test]
+fn report_lines_compare_by_what_they_say_not_by_name_table() {
+    let build = |second: &str| {
+        let mut g = GraphBuilder::new();
+        g.node("a").cost_ms(2.0);
+        g.node(second).cost_ms(1.0).after("a");
+        g.build().unwrap()
+    };
+    let (one, two, other) = (build("b"), build("b"), build("c"));
+    let simulate = |dag: &Dag| dag.simulate(1, Policy::Rank).unwrap();
+    let (one, two, other) = (simulate(&one), simulate(&two), simulate(&other));
+    assert_eq!(one.nodes(), two.nodes());
+    assert_eq!(one.nodes()[0], other.nodes()[0], "the same `a` line");
+    assert_ne!(one.nodes()[1], other.nodes()[1], "`b` is not `c`");
+    assert_eq!(
+        one.nodes().iter().map(NodeReport::name).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+}

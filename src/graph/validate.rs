@@ -111,7 +111,7 @@ pub(super) fn validate(specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
         lanes.push(spec.lane);
     }
     let mut dag = Dag {
-        names,
+        names: names.into(),
         by_name,
         lanes,
         costs,

@@ -547,7 +547,7 @@ impl LineSource for RunRecord {
         dag.nodes()
             .zip(self.order.positions())
             .map(|(node, &slot)| {
-                let mut line = NodeReport::not_run(dag.names[node.index()].clone(), dag.lane(node));
+                let mut line = NodeReport::not_run(&dag.names, node.index(), dag.lane(node));
                 let record = &self.table.records[slot as usize];
                 let (status, detail) = self.table.outcome(slot);
                 let status = match status {
