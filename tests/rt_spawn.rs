@@ -556,10 +556,42 @@ thread_local! {
     static HOOKED_AS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
+/// A hook call: the worker index and the name of the thread it ran on.
+type HookCall = (usize, Option<String>);
+
+/// The calls of a thread hook.
+#[derive(Clone, Default)]
+struct HookCalls(Arc<Mutex<Vec<HookCall>>>);
+
+impl HookCalls {
+    /// Records a call for `worker`, on the calling thread.
+    fn record(&self, worker: usize) {
+        let name = std::thread::current().name().map(str::to_owned);
+        self.0.lock().unwrap().push((worker, name));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.lock().unwrap().is_empty()
+    }
+
+    /// Asserts one call per worker of `workers`, each on that worker's thread `{prefix}-{i}`.
+    fn assert_one_per_worker(&self, workers: usize, prefix: &str) {
+        let mut calls = self.0.lock().unwrap().clone();
+        calls.sort();
+        let expected: Vec<_> = (0..workers)
+            .map(|i| (i, Some(format!("{prefix}-{i}"))))
+            .collect();
+        assert_eq!(
+            calls, expected,
+            "one call per worker, on that worker's thread"
+        );
+    }
+}
+
 #[test]
 fn the_thread_start_hook_runs_once_on_each_worker_before_build_returns() {
     const WORKERS: usize = 4;
-    let calls = Arc::new(Mutex::new(Vec::new()));
+    let calls = HookCalls::default();
     let rt = {
         let calls = calls.clone();
         taskyard::Runtime::builder()
@@ -567,22 +599,13 @@ fn the_thread_start_hook_runs_once_on_each_worker_before_build_returns() {
             .thread_name("hooked")
             .on_thread_start(move |worker| {
                 HOOKED_AS.set(Some(worker));
-                let name = std::thread::current().name().map(str::to_owned);
-                calls.lock().unwrap().push((worker, name));
+                calls.record(worker);
             })
             .build()
             .unwrap()
     };
     // No waiting: `build` has returned only after every hook did.
-    let mut calls = calls.lock().unwrap().clone();
-    calls.sort();
-    let expected: Vec<_> = (0..WORKERS)
-        .map(|i| (i, Some(format!("hooked-{i}"))))
-        .collect();
-    assert_eq!(
-        calls, expected,
-        "one call per worker, on that worker's thread"
-    );
+    calls.assert_one_per_worker(WORKERS, "hooked");
 
     // Every task runs on a thread whose hook has run, and it is that thread's own index.
     let handles: Vec<_> = (0..200)
@@ -604,31 +627,20 @@ fn the_thread_start_hook_runs_once_on_each_worker_before_build_returns() {
 #[test]
 fn the_thread_stop_hook_runs_once_on_each_worker_before_shutdown_returns() {
     const WORKERS: usize = 3;
-    let calls = Arc::new(Mutex::new(Vec::new()));
+    let calls = HookCalls::default();
     let rt = {
         let calls = calls.clone();
         taskyard::Runtime::builder()
             .workers(WORKERS)
             .thread_name("stopping")
-            .on_thread_stop(move |worker| {
-                let name = std::thread::current().name().map(str::to_owned);
-                calls.lock().unwrap().push((worker, name));
-            })
+            .on_thread_stop(move |worker| calls.record(worker))
             .build()
             .unwrap()
     };
     assert_eq!(rt.spawn(async { 7 }).unwrap().join().unwrap(), 7);
-    assert!(calls.lock().unwrap().is_empty(), "a worker stopped early");
+    assert!(calls.is_empty(), "a worker stopped early");
     let report = rt.shutdown(Duration::from_secs(1));
     assert!(report.is_clean(), "{report}");
     // No waiting: shutdown counts a worker exited only after its hook returned.
-    let mut calls = calls.lock().unwrap().clone();
-    calls.sort();
-    let expected: Vec<_> = (0..WORKERS)
-        .map(|i| (i, Some(format!("stopping-{i}"))))
-        .collect();
-    assert_eq!(
-        calls, expected,
-        "one call per worker, on that worker's thread"
-    );
+    calls.assert_one_per_worker(WORKERS, "stopping");
 }

@@ -98,7 +98,8 @@ impl Csr {
 pub struct Dag {
     /// Shared with every report line of the graph: a line holds this table and its node's
     /// index, so building a million lines copies no name and touches one reference count, not
-    /// a million scattered ones (a cache miss each: 60 to 210 ns per line on a 1M-node graph).
+    /// a million scattered ones (a cache miss each; building a 1M-node chain's lines went from
+    /// 56-59 to 42-48 ns per line).
     pub(crate) names: crate::sync::Arc<[crate::sync::Arc<str>]>,
     /// Name lookup for [`Dag::find`].
     pub(crate) by_name: NameIndex,

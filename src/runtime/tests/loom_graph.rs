@@ -31,11 +31,12 @@ fn model(body: impl Fn() + Send + Sync + 'static) {
 /// A two-worker runtime on a manual clock: the continuation budget must not make control flow
 /// depend on real time.
 fn two_workers() -> Runtime {
-    Runtime::builder()
-        .workers(2)
-        .clock(ManualClock::new())
-        .build()
-        .unwrap()
+    two_workers_on(ManualClock::new())
+}
+
+/// [`two_workers`] on `clock`, for a model whose nodes move it.
+fn two_workers_on(clock: ManualClock) -> Runtime {
+    Runtime::builder().workers(2).clock(clock).build().unwrap()
 }
 
 /// Runs `graph` to its end on `rt`; every one of `names` logged its run exactly once and every
@@ -175,11 +176,7 @@ fn loom_graph_thief_takes_a_batch() {
 fn loom_graph_budget_yield_requeues_its_next_node_once() {
     model(|| {
         let clock = ManualClock::new();
-        let rt = Runtime::builder()
-            .workers(2)
-            .clock(clock.clone())
-            .build()
-            .unwrap();
+        let rt = two_workers_on(clock.clone());
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
         {
