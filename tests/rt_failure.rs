@@ -655,6 +655,10 @@ fn a_panicking_thread_start_hook_fails_the_build_naming_the_worker_and_stops_the
     assert_eq!(stopped.load(SeqCst), 4, "every worker ran the stop hook");
 }
 
+/// A stop hook panicking on one worker keeps neither the other workers' hooks nor the tasks'
+/// outcomes from being what they would be. That the panic is caught, so the worker still counts
+/// itself exited and shutdown need not wait out its grace, only time shows here: the loom model
+/// `loom_runtime_a_panicking_thread_stop_hook_still_lets_shutdown_finish` checks it.
 #[test]
 fn a_panicking_thread_stop_hook_ends_nothing_else() {
     let stopped = Arc::new(AtomicUsize::new(0));

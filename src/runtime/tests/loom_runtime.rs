@@ -1,6 +1,6 @@
 //! The whole runtime: spawn from a foreign thread, the injector hand-off, a worker waking from
 //! park, a task that spawns another (which a second worker may steal), and the workers' start
-//! and stop hooks, which `build` and `shutdown` wait for.
+//! and stop hooks, which `build` and `shutdown` wait for, also when a hook panics.
 
 use std::time::Duration;
 
@@ -78,5 +78,22 @@ fn loom_runtime_a_panicking_thread_start_hook_fails_the_build() {
             .build()
             .unwrap_err();
         assert_eq!(err.thread_start_worker(), Some(1));
+    });
+}
+
+/// A stop hook that panics is caught, and its worker still counts itself exited: loom has no
+/// time, so a shutdown left waiting for that count (instead of giving up after its grace
+/// period, as it does for real) is reported as a deadlock.
+#[test]
+fn loom_runtime_a_panicking_thread_stop_hook_still_lets_shutdown_finish() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let rt = Runtime::builder()
+            .workers(1)
+            .on_thread_stop(|worker| panic!("worker {worker} will not stop quietly"))
+            .build()
+            .unwrap();
+        assert!(rt.shutdown(Duration::ZERO).is_clean());
     });
 }
