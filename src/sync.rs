@@ -106,6 +106,10 @@ mod lock {
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard(Some(self.0.lock().expect("loom mutex poisoned")))
         }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner().expect("loom mutex poisoned")
+        }
     }
 
     impl<T> Deref for MutexGuard<'_, T> {
@@ -282,6 +286,13 @@ impl<T> TakeOnce<T> {
     pub(crate) fn new(value: T) -> Self {
         Self {
             cell: TakeCell::new(Some(value)),
+        }
+    }
+
+    /// A cell whose value is gone already: every `take` returns `None`.
+    pub(crate) fn taken() -> Self {
+        Self {
+            cell: TakeCell::new(None),
         }
     }
 

@@ -490,7 +490,9 @@ fn future_and_state_machine_nodes() {
 /// A chain long enough to span several searcher steps, with closures and shared bodies mixed,
 /// a node that yields in the middle and one that panics (or returns an error) further on: every
 /// node before the failure runs once and in order, and every node after it is skipped because
-/// of it. The same with shared bodies only (no yield then), which run their links in a loop of
+/// of it. The same with owned bodies only (closures and the yielding task), whose chain hands
+/// its bodies out together and takes them back at each step's end, at the yield and at the
+/// failure, and with shared bodies only (no yield then), which run their links in a loop of
 /// their own.
 #[test]
 fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
@@ -510,13 +512,23 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
     const NODES: usize = 1_000;
     const YIELDS: usize = 300;
     const FAILS: usize = 700;
-    let chain = |timed: bool, shared_only: bool, error: bool| {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Bodies {
+        Mixed,
+        OwnedOnly,
+        SharedOnly,
+    }
+    let chain = |timed: bool, bodies: Bodies, error: bool| {
         let ran = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
+        let shared_only = bodies == Bodies::SharedOnly;
         for i in 0..NODES {
             let ran = ran.clone();
             let name = format!("n{i}");
             let node = match i {
+                FAILS if error && bodies == Bodies::OwnedOnly => {
+                    graph.node(name, move || Err(format!("node {i} gives up")))
+                }
                 FAILS if error => graph.fn_node(name, move || Err(format!("node {i} gives up"))),
                 FAILS if shared_only => {
                     graph.fn_node(name, move || -> () { panic!("node {i} gives up") })
@@ -524,7 +536,9 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
                 _ if shared_only => graph.fn_node(name, move || ran.lock().unwrap().push(i)),
                 YIELDS => graph.task_node(name, YieldsTwice(0, i, ran)),
                 FAILS => graph.node(name, move || -> () { panic!("node {i} gives up") }),
-                _ if i % 2 == 0 => graph.node(name, move || ran.lock().unwrap().push(i)),
+                _ if i % 2 == 0 || bodies == Bodies::OwnedOnly => {
+                    graph.node(name, move || ran.lock().unwrap().push(i))
+                }
                 _ => graph.fn_node(name, move || ran.lock().unwrap().push(i)),
             };
             if i > 0 {
@@ -546,21 +560,69 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
             }
         }
     };
-    for (timed, shared_only) in [(true, false), (false, false), (true, true), (false, true)] {
-        for error in [false, true] {
-            for workers in [1, 2] {
-                let rt = Runtime::builder().workers(workers).build().unwrap();
-                let (graph, ran) = chain(timed, shared_only, error);
-                check(
-                    rt.run_graph(graph, Policy::Rank).unwrap().join(),
-                    ran,
-                    error,
-                );
+    for timed in [true, false] {
+        for bodies in [Bodies::Mixed, Bodies::OwnedOnly, Bodies::SharedOnly] {
+            for error in [false, true] {
+                for workers in [1, 2] {
+                    let rt = Runtime::builder().workers(workers).build().unwrap();
+                    let (graph, ran) = chain(timed, bodies, error);
+                    check(
+                        rt.run_graph(graph, Policy::Rank).unwrap().join(),
+                        ran,
+                        error,
+                    );
+                }
+                let ex = LocalExecutor::new();
+                let (graph, ran) = chain(timed, bodies, error);
+                check(ex.block_on(ex.run_graph(graph, Policy::Rank)), ran, error);
             }
-            let ex = LocalExecutor::new();
-            let (graph, ran) = chain(timed, shared_only, error);
-            check(ex.block_on(ex.run_graph(graph, Policy::Rank)), ran, error);
         }
+    }
+}
+
+/// A chain that gives way to a better node halfway: `head`, `mid` and `tail` (1 ms each) make
+/// a chain, and `other` (2.5 ms) ranks between `head` and `mid`. On one worker `head` runs,
+/// then `other` before `mid`, so the searcher leaves the chain at `head`'s end with the rest
+/// of its bodies, which must be found again when `mid` starts. The order matches the
+/// simulator's under every policy, on the runtime and on the local executor, and every body
+/// runs once.
+#[test]
+fn a_chain_that_gives_way_to_a_better_node_picks_up_where_it_left() {
+    let chain_graph = |log: &Arc<Mutex<Vec<&'static str>>>| {
+        let mut graph = Graph::new();
+        for (name, cost, after) in [
+            ("head", 1.0, None),
+            ("mid", 1.0, Some("head")),
+            ("tail", 1.0, Some("mid")),
+            ("other", 2.5, None),
+        ] {
+            let log = log.clone();
+            let node = graph
+                .node(name, move || log.lock().unwrap().push(name))
+                .cost_ms(cost);
+            if let Some(after) = after {
+                node.after(after);
+            }
+        }
+        graph.build().unwrap()
+    };
+    for policy in [Policy::Rank, Policy::Fifo, Policy::Planned] {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let simulated = start_order(&chain_graph(&log).simulate(1, policy).unwrap());
+        if policy == Policy::Rank {
+            assert_eq!(simulated, ["head", "other", "mid", "tail"]);
+        }
+        let rt = Runtime::builder().workers(1).build().unwrap();
+        rt.run_graph(chain_graph(&log), policy).unwrap().join();
+        assert_eq!(*log.lock().unwrap(), simulated, "runtime, {policy:?}");
+        log.lock().unwrap().clear();
+        let ex = LocalExecutor::new();
+        ex.block_on(ex.run_graph(chain_graph(&log), policy));
+        assert_eq!(
+            *log.lock().unwrap(),
+            simulated,
+            "local executor, {policy:?}"
+        );
     }
 }
 

@@ -72,7 +72,7 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use super::queue::ReadySets;
-use super::table::{MAX_WORKERS, NodeTable, Ran, RunRecord, Slot};
+use super::table::{ChainStash, MAX_WORKERS, NodeTable, Ran, RunRecord, Slot};
 use super::work::{NodeResult, NodeWork, Pause, Progress, StartedBody};
 use crate::graph::dag::Dag;
 use crate::graph::order::ReadyOrder;
@@ -796,6 +796,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             finished: 0,
             busy: 0,
             latest_end: 0,
+            chain: ChainStash::default(),
         };
         // A node that yielded or waited goes on first; then the node the last one released, if
         // it is to run next on this searcher; then the best queued one.
@@ -830,7 +831,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                         },
                     };
                     let ran = run.start(next, worker);
-                    (next.slot, ran, table.take_body(next.slot))
+                    (next.slot, ran, table.take_body(next.slot, &mut state.chain))
                 }
             };
             (state.slot, state.how) = (slot, ran);
@@ -844,6 +845,9 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                     run.run_links::<false>(&mut state, body, lane, cx)
                 }
             }));
+            // A chain's bodies that the step took along go back before the node they are for
+            // can be released (by `finish`) or queued (see `ChainedBodies`).
+            table.leave_chain(state.slot, &mut state.chain);
             // Every node the loop ran was closed (see `StepState::close`) and, but for the
             // last, ended in the loop; the last one closed too unless it paused or panicked,
             // and ended there too if the loop released its successors. Counting the ends from
@@ -906,6 +910,7 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
                 None => {}
             }
         };
+        debug_assert!(state.chain.is_empty(), "a step ends off any chain");
         let StepState {
             mut busy,
             mut latest_end,
@@ -949,6 +954,10 @@ struct StepState {
     /// totals once per step.
     busy: u64,
     latest_end: u64,
+    /// The bodies of the chain the running node is on, taken along (see `ChainedBodies` in
+    /// the table's module). Here, not in the loop, so that a panic does not drop them while
+    /// unwinding.
+    chain: ChainStash,
 }
 
 impl StepState {
@@ -1041,20 +1050,27 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 first,
                 lane,
                 |work| Progress::Done(work()),
-                |next| &works[next as usize],
+                |_, next| &works[next as usize],
+                |_, _| {},
             ),
+            // A link on a chain takes its body from the chain's bodies the searcher holds.
             (body, _) => self.link_loop::<TIMED, _>(
                 state,
                 body,
                 lane,
                 |body| body.step(cx),
-                |next| table.take_body(next),
+                |state, next| match state.chain.pop() {
+                    Some(work) => StartedBody::Owned(work),
+                    None => table.take_body(next, &mut state.chain),
+                },
+                |state, slot| table.leave_chain(slot, &mut state.chain),
             ),
         }
     }
 
     /// The loop of [`run_links`](Self::run_links), for bodies of type `B`: `step` runs one,
-    /// `take` hands out the body of a node about to run.
+    /// `take` hands out the body of a node about to run, and `leave` is told of a node that
+    /// ended and is not followed by its link, before its successors are released.
     #[inline(always)]
     fn link_loop<const TIMED: bool, B>(
         self: &Arc<Self>,
@@ -1062,7 +1078,8 @@ impl<S: SearcherSpawner> GraphRun<S> {
         mut body: B,
         lane: Lane,
         mut step: impl FnMut(B) -> Progress,
-        mut take: impl FnMut(Slot) -> B,
+        mut take: impl FnMut(&mut StepState, Slot) -> B,
+        mut leave: impl FnMut(&mut StepState, Slot),
     ) -> LinksEnd {
         let table = &self.record.table;
         let best = &self.ready[state.worker].best[lane.index()];
@@ -1091,7 +1108,7 @@ impl<S: SearcherSpawner> GraphRun<S> {
                 && let Some(next) = table.inline_successor_before(slot, best.load(Relaxed))
             {
                 table.end_as::<TIMED>(slot, state.how, now, true);
-                body = take(next);
+                body = take(state, next);
                 slot = next;
                 state.slot = next;
                 // Only node times read a link's ready and start time. (The node before it
@@ -1117,11 +1134,12 @@ impl<S: SearcherSpawner> GraphRun<S> {
             // Any other node ends here too, and the best node its end releases, or else the
             // best queued one, runs next, without a return to the searcher's step loop.
             table.end_as::<TIMED>(slot, state.how, now, true);
+            leave(state, slot);
             let Some(next) = self.release_successors(slot, now, lane, state.worker) else {
                 return LinksEnd::Released;
             };
             state.how = self.start(next, state.worker);
-            body = take(next.slot);
+            body = take(state, next.slot);
             slot = next.slot;
             state.slot = next.slot;
         }

@@ -3,11 +3,12 @@
 //! releases every node once, and a searcher that ends while another pushes a released node
 //! does not leave that node without a searcher, and a thief that takes a batch of nodes along
 //! loses and repeats none, and a searcher whose budget ran out comes back for the node it
-//! queued for itself without losing or repeating it.
+//! queued for itself without losing or repeating it, and a chain's bodies, handed from
+//! searcher to searcher, each run once and in order.
 
 use std::time::Duration;
 
-use crate::graph::{Graph, NodeSpec, Policy};
+use crate::graph::{Graph, GraphReport, NodeSpec, Policy};
 use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::sync::{Arc, Mutex, thread};
 use crate::{ManualClock, Runtime};
@@ -19,6 +20,21 @@ fn counting<'g>(
 ) -> &'g mut NodeSpec {
     let log = log.clone();
     graph.node(name, move || log.lock().push(name))
+}
+
+/// [`counting`], for a node that first moves `clock` past a searcher step's whole budget: the
+/// step ends with the node.
+fn spending_the_budget<'g>(
+    graph: &'g mut Graph,
+    name: &'static str,
+    clock: &ManualClock,
+    log: &Arc<Mutex<Vec<&'static str>>>,
+) -> &'g mut NodeSpec {
+    let (clock, log) = (clock.clone(), log.clone());
+    graph.node(name, move || {
+        clock.advance(Duration::from_millis(1));
+        log.lock().push(name);
+    })
 }
 
 /// Checks `body` with a preemption bound of two.
@@ -40,13 +56,13 @@ fn two_workers_on(clock: ManualClock) -> Runtime {
 }
 
 /// Runs `graph` to its end on `rt`; every one of `names` logged its run exactly once and every
-/// node is done.
+/// node is done. Returns the run's report.
 fn run_each_once(
     rt: Runtime,
     graph: Graph,
     log: &Arc<Mutex<Vec<&'static str>>>,
     names: &[&'static str],
-) {
+) -> GraphReport {
     let report = rt
         .run_graph(graph.build().unwrap(), Policy::Rank)
         .unwrap()
@@ -58,6 +74,7 @@ fn run_each_once(
     }
     assert!(report.nodes().iter().all(|n| n.status().is_done()));
     let _ = rt.shutdown(Duration::ZERO);
+    report
 }
 
 #[test]
@@ -179,16 +196,42 @@ fn loom_graph_budget_yield_requeues_its_next_node_once() {
         let rt = two_workers_on(clock.clone());
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut graph = Graph::new();
-        {
-            let log = log.clone();
-            // Spends the whole step budget: the root's end is past it.
-            graph.node("root", move || {
-                clock.advance(Duration::from_millis(1));
-                log.lock().push("root");
-            });
-        }
+        spending_the_budget(&mut graph, "root", &clock, &log);
         counting(&mut graph, "a", &log).after("root");
         counting(&mut graph, "b", &log).after("root");
         run_each_once(rt, graph, &log, &["root", "a", "b"]);
     });
+}
+
+/// A chain whose link ends a step: `head` moves the clock past the budget, so its searcher
+/// leaves the chain at `head`'s end and puts the chain's other body back before it queues
+/// `mid`. The searcher of `other`, an independent node, may take `mid` from the other worker's
+/// queue, and its body with it (some of the model's executions do, as the count checks): each
+/// body runs once, `mid` after `head`.
+#[test]
+fn loom_graph_a_chain_handed_between_searchers_runs_each_body_once() {
+    // Outside the model: how many of its executions ran `mid` on another worker than `head`.
+    static HANDED_OVER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        let clock = ManualClock::new();
+        let rt = two_workers_on(clock.clone());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut graph = Graph::new();
+        spending_the_budget(&mut graph, "head", &clock, &log);
+        counting(&mut graph, "mid", &log).after("head");
+        counting(&mut graph, "other", &log);
+        let report = run_each_once(rt, graph, &log, &["head", "mid", "other"]);
+        let chain: Vec<_> = log
+            .lock()
+            .iter()
+            .copied()
+            .filter(|&n| n != "other")
+            .collect();
+        assert_eq!(chain, ["head", "mid"]);
+        let worker = |name| report.find(name).unwrap().worker();
+        if worker("head") != worker("mid") {
+            HANDED_OVER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert!(HANDED_OVER.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }
