@@ -206,12 +206,14 @@ fn loom_graph_budget_yield_requeues_its_next_node_once() {
 /// A chain whose link ends a step: `head` moves the clock past the budget, so its searcher
 /// leaves the chain at `head`'s end and puts the chain's other body back before it queues
 /// `mid`. The searcher of `other`, an independent node, may take `mid` from the other worker's
-/// queue, and its body with it (some of the model's executions do, as the count checks): each
-/// body runs once, `mid` after `head`.
+/// queue, and its body with it, or the other worker may steal `head`'s searcher: either way,
+/// in some of the model's executions `mid` runs on another worker than `head`, so its body
+/// crosses threads (the count checks that some do). Each body runs once, `mid` after `head`.
 #[test]
 fn loom_graph_a_chain_handed_between_searchers_runs_each_body_once() {
+    use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
     // Outside the model: how many of its executions ran `mid` on another worker than `head`.
-    static HANDED_OVER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static HANDED_OVER: StdAtomicUsize = StdAtomicUsize::new(0);
     model(|| {
         let clock = ManualClock::new();
         let rt = two_workers_on(clock.clone());
@@ -230,8 +232,8 @@ fn loom_graph_a_chain_handed_between_searchers_runs_each_body_once() {
         assert_eq!(chain, ["head", "mid"]);
         let worker = |name| report.find(name).unwrap().worker();
         if worker("head") != worker("mid") {
-            HANDED_OVER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            HANDED_OVER.fetch_add(1, Relaxed);
         }
     });
-    assert!(HANDED_OVER.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert!(HANDED_OVER.load(Relaxed) > 0);
 }
