@@ -32,7 +32,9 @@ pub enum NodeStatus {
         /// The failed node the skip traces back to.
         cause: NodeId,
     },
-    /// The node never ran (the run was cancelled or shut down first).
+    /// The node never ran: the run was cancelled or shut down first, or it stopped on a broken
+    /// invariant of taskyard's own code (a bug, whose panic message the process's panic hook
+    /// printed; a runtime also lists it in its shutdown report's failures).
     NotRun,
 }
 

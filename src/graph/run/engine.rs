@@ -65,12 +65,13 @@
 //! brings it to zero sees every node's record and every searcher's totals, and builds the
 //! report without a pass over the nodes.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
+use super::is_fault;
 use super::queue::ReadySets;
 use super::table::{ChainStash, MAX_WORKERS, NodeTable, Ran, RunRecord, Slot};
 use super::work::{NodeResult, NodeWork, Pause, Progress, StartedBody};
@@ -836,15 +837,20 @@ impl<S: SearcherSpawner> Task for Searcher<S> {
             };
             (state.slot, state.how) = (slot, ran);
             // One panic boundary around the node and the chain's links after it: the state
-            // says which node was running when a panic unwound out of the loop.
+            // says which node was running when a panic unwound out of the loop. A broken
+            // invariant of the run's own code, checked inside it, is no node's failure: it goes
+            // on out of the step (see `fault`).
             let ran_before = state.ran;
-            let links = catch_unwind(AssertUnwindSafe(|| {
+            let links = match catch_unwind(AssertUnwindSafe(|| {
                 if timed {
                     run.run_links::<true>(&mut state, body, lane, cx)
                 } else {
                     run.run_links::<false>(&mut state, body, lane, cx)
                 }
-            }));
+            })) {
+                Err(payload) if is_fault(payload.as_ref()) => resume_unwind(payload),
+                links => links,
+            };
             // A chain's bodies that the step took along go back before the node they are for
             // can be released (by `finish`) or queued (see `ChainedBodies`).
             table.leave_chain(state.slot, &mut state.chain);
@@ -1156,7 +1162,99 @@ impl<S: SearcherSpawner> Drop for Searcher<S> {
 
 #[cfg(all(test, not(taskyard_loom)))]
 mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
     use super::{BUDGET_NANOS, CONTINUATION_NODES, UNTIMED_CLOCK_GAP, untimed_clock_gap};
+    use crate::graph::run::table::ChainStash;
+    use crate::graph::{Graph, NodeStatus, Policy, RunnableGraph};
+    use crate::runtime::TaskOutcome;
+    use crate::sync::Arc;
+    use crate::{LocalExecutor, Runtime};
+
+    /// `root` before `first` and `second`, and with `chained`, `first` before `after_first`
+    /// (a chain of two), every body owned; `first`'s body (with the rest of its chain) is
+    /// taken before the run, as a bug that started a node twice would. Its searcher comes to
+    /// take it inside the panic boundary around the nodes it runs, right after `root` ends.
+    fn graph_with_a_body_taken_early(
+        chained: bool,
+        ran: &Arc<Mutex<Vec<&'static str>>>,
+    ) -> RunnableGraph {
+        let mut graph = Graph::new();
+        let mut add = |name: &'static str, after: Option<&str>| {
+            let ran = Arc::clone(ran);
+            let node = graph.node(name, move || ran.lock().unwrap().push(name));
+            if let Some(after) = after {
+                node.after(after);
+            }
+        };
+        add("root", None);
+        add("first", Some("root"));
+        add("second", Some("root"));
+        if chained {
+            add("after_first", Some("first"));
+        }
+        let graph = graph.build().unwrap();
+        let first = graph.rank_order.key(graph.dag.find("first").unwrap());
+        drop(
+            graph
+                .table
+                .take_body(first.position(), &mut ChainStash::default()),
+        );
+        graph
+    }
+
+    /// A broken invariant of the run's own code goes on out of the searcher (see `fault`):
+    /// the node that ran before it is not failed for it, nothing else runs on that searcher,
+    /// and the run still ends, abandoned, with a report.
+    #[test]
+    fn a_broken_invariant_ends_the_run_and_blames_no_node() {
+        let check = |report: &crate::graph::GraphReport, chained: bool| {
+            let status = |name| report.find(name).unwrap().status();
+            assert_eq!(status("root"), NodeStatus::Done, "chained: {chained}");
+            let mut never = vec!["first", "second"];
+            if chained {
+                never.push("after_first");
+            }
+            for name in never {
+                assert_eq!(
+                    status(name),
+                    NodeStatus::NotRun,
+                    "{name}, chained: {chained}"
+                );
+            }
+        };
+        for chained in [false, true] {
+            let ran = Arc::new(Mutex::new(Vec::new()));
+            let executor = LocalExecutor::new();
+            let handle =
+                executor.run_graph(graph_with_a_body_taken_early(chained, &ran), Policy::Rank);
+            executor.run_until_idle();
+            check(&handle.try_take().expect("the run ended"), chained);
+            assert_eq!(*ran.lock().unwrap(), ["root"]);
+
+            ran.lock().unwrap().clear();
+            let rt = Runtime::builder().workers(1).build().unwrap();
+            let graph = graph_with_a_body_taken_early(chained, &ran);
+            check(&rt.run_graph(graph, Policy::Rank).unwrap().join(), chained);
+            assert_eq!(*ran.lock().unwrap(), ["root"]);
+            let shutdown = rt.shutdown(Duration::from_secs(10));
+            let failed: Vec<_> = shutdown
+                .failures()
+                .iter()
+                .map(|task| task.outcome())
+                .collect();
+            let expected = if chained {
+                "taskyard graph run: broken invariant: a chain's bodies wait at its next node"
+            } else {
+                "taskyard graph run: broken invariant: a node starts once"
+            };
+            assert!(
+                matches!(failed[..], [TaskOutcome::Failed { message: Some(message) }] if message == expected),
+                "{failed:?}"
+            );
+        }
+    }
 
     #[test]
     fn tiny_nodes_read_the_clock_at_the_widest_gap() {

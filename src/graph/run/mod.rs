@@ -31,6 +31,32 @@ use work::{Call, NodeBody, Stepped};
 pub(crate) use engine::SearcherSpawner;
 pub use work::IntoNodeResult;
 
+/// How the message of a panic for a broken invariant of the run's own code begins (see
+/// [`fault`]).
+const FAULT: &str = "taskyard graph run: broken invariant: ";
+
+/// Panics for a broken invariant of the run's own code, `what` saying which: a bug in
+/// taskyard, never the fault of a node.
+///
+/// Such a check may sit inside the panic boundary that a searcher keeps around the nodes it
+/// runs (taking the next node's body, releasing successors). The searcher lets a panic whose
+/// message begins with [`FAULT`] go on out of its step instead of failing the node that ran
+/// last: the executor counts the searcher as a task that panicked, and its drop ends the run
+/// as abandoned, so the run's handle still gets a report (nodes that had not ended are not
+/// run). Failing a node instead would end that node twice and could leave the run waiting for
+/// ever. The process's panic hook prints the message, where it was raised.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn fault(what: &str) -> ! {
+    panic!("{FAULT}{what}")
+}
+
+/// Whether a caught panic's `payload` is a [`fault`].
+fn is_fault(payload: &(dyn std::any::Any + Send)) -> bool {
+    crate::error::panic_message(payload).is_some_and(|message| message.starts_with(FAULT))
+}
+
 /// A dependency graph whose nodes have work to do: closures, state-machine tasks or futures.
 ///
 /// Nodes are named; [`NodeSpec`] sets a node's cost estimate, lane and edges by name.

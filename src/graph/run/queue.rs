@@ -9,6 +9,7 @@
 //! cache miss per level of the heap on each pop, where this pays one word read, and about
 //! `log64(nodes)` more once per 64 nodes of a dense front.
 
+use super::fault;
 use crate::lane::Lane;
 use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
@@ -219,7 +220,7 @@ impl ReadySets {
     fn lane(&self, lane: Lane) -> &PositionSet {
         self.lanes[lane.index()]
             .as_ref()
-            .expect("a run queues nodes of the graph's lanes only")
+            .unwrap_or_else(|| fault("a run queues nodes of the graph's lanes only"))
     }
 
     #[inline]

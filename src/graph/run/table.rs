@@ -21,6 +21,7 @@ use crate::sync::atomic::{
 };
 use crate::sync::{Mutex, TakeOnce};
 
+use super::fault;
 use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
 
 /// How a node's run ended, in the top two bits of its [`SlotLink::outcome`].
@@ -297,17 +298,20 @@ impl ChainedBodies {
     /// Out of line: once per stretch of a chain, not per node.
     #[inline(never)]
     fn take_chain(&self, chain: u32, slot: Slot, stash: &mut ChainStash) -> NodeWork {
-        assert!(
-            stash.is_empty(),
-            "a searcher leaves a chain before it starts another node"
-        );
+        if !stash.is_empty() {
+            fault("a searcher leaves a chain before it starts another node");
+        }
         let mut bodies = {
             let mut held = self.chains[chain as usize].lock();
-            assert_eq!(held.front, slot, "a chain's bodies wait at its next node");
+            if held.front != slot {
+                fault("a chain's bodies wait at its next node");
+            }
             held.front = NO_SUCCESSOR;
             std::mem::take(&mut held.bodies)
         };
-        let work = bodies.next().expect("the next node's body is first");
+        let work = bodies
+            .next()
+            .unwrap_or_else(|| fault("a chain's rest holds the next node's body"));
         stash.0 = bodies;
         work
     }
@@ -316,7 +320,9 @@ impl ChainedBodies {
     #[inline(never)]
     fn give_back(&self, front: Slot, stash: &mut ChainStash) {
         let mut held = self.chains[self.chain_of[front as usize] as usize].lock();
-        debug_assert!(held.front == NO_SUCCESSOR && held.bodies.len() == 0);
+        if cfg!(debug_assertions) && (held.front != NO_SUCCESSOR || held.bodies.len() != 0) {
+            fault("a chain's bodies go back to a list that is empty");
+        }
         held.front = front;
         held.bodies = std::mem::take(&mut stash.0);
     }
@@ -355,7 +361,7 @@ impl ChainStash {
 }
 
 fn take_owned(cell: &TakeOnce<NodeWork>) -> NodeWork {
-    cell.take().expect("a node starts once")
+    cell.take().unwrap_or_else(|| fault("a node starts once"))
 }
 
 /// A node's chain link and outcome.
@@ -541,7 +547,9 @@ impl NodeTable {
                 return Some(now);
             }
             let before = pending.fetch_sub(1, AcqRel);
-            debug_assert!(before & !WIDE != 0, "an edge retired twice");
+            if cfg!(debug_assertions) && before & !WIDE == 0 {
+                fault("an edge is retired once");
+            }
             return (before & !WIDE == 1).then_some(now);
         }
         self.retire_timed_edge(slot, pending, current, now)
@@ -574,7 +582,9 @@ impl NodeTable {
         }
         loop {
             let (latest, count) = (current >> COUNT_BITS, current & COUNT_MASK);
-            debug_assert!(count > 0, "an edge retired twice");
+            if cfg!(debug_assertions) && count == 0 {
+                fault("an edge is retired once");
+            }
             let latest = latest.max(now.min(TIME_MAX));
             let next = latest << COUNT_BITS | (count - 1);
             if count > 1 {
@@ -632,7 +642,7 @@ impl NodeTable {
             return;
         }
         let BodyCells::Chained(chained) = &self.bodies else {
-            unreachable!("only a chained graph's bodies are taken along");
+            fault("only a chained graph's bodies are taken along");
         };
         chained.give_back(self.links[slot as usize].next, stash);
     }
