@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::dag::{Dag, NodeId};
+use super::dag::{Dag, Names, NodeId};
 use super::order::Policy;
 use crate::lane::Lane;
 use crate::sync::{Arc, OnceLock};
@@ -72,7 +72,7 @@ impl NodeStatus {
 #[derive(Clone)]
 pub struct NodeReport {
     /// The graph's names (see `Dag::names`) and this node's index in them.
-    names: crate::sync::Arc<[crate::sync::Arc<str>]>,
+    names: Names,
     node: u32,
     // Times in nanoseconds and the worker as `u32`, with `NONE` for "did not run": a report has
     // a line per node, and `Option<Duration>`s would make a million-node report twice as big.
@@ -129,11 +129,7 @@ fn time(nanos: u64) -> Option<Duration> {
 
 impl NodeReport {
     /// Node `node` of the graph whose names are `names`, which has not run (yet).
-    pub(crate) fn not_run(
-        names: &crate::sync::Arc<[crate::sync::Arc<str>]>,
-        node: usize,
-        lane: Lane,
-    ) -> Self {
+    pub(crate) fn not_run(names: &Names, node: usize, lane: Lane) -> Self {
         debug_assert!(node < names.len());
         Self {
             names: crate::sync::Arc::clone(names),
