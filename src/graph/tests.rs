@@ -289,3 +289,88 @@ fn report_lines_compare_by_what_they_say_not_by_name_table() {
         ["a", "b"]
     );
 }
+
+/// Validation takes submission order as the topological order when every edge points forward,
+/// and runs Kahn's algorithm otherwise: the two must agree on everything that follows.
+#[test]
+fn submission_order_does_not_change_ranks_or_the_critical_path() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    for graph in 0..30 {
+        let n = 2 + next(60) as usize;
+        // Node v waits for some earlier nodes; costs on every other graph.
+        let nodes: Vec<(String, Option<f64>, Vec<String>, Vec<String>)> = (0..n)
+            .map(|v| {
+                let (mut after, mut after_start) = (Vec::new(), Vec::new());
+                for _ in 0..next(3) {
+                    if v > 0 {
+                        let before = format!("n{}", next(v as u64));
+                        if next(3) == 0 {
+                            after_start.push(before);
+                        } else {
+                            after.push(before);
+                        }
+                    }
+                }
+                let cost = (graph % 2 == 0).then(|| 1.0 + next(4) as f64);
+                (format!("n{v}"), cost, after, after_start)
+            })
+            .collect();
+        let build = |reversed: bool| {
+            let mut g = GraphBuilder::new();
+            let mut add = |(name, cost, after, after_start): &(_, Option<f64>, Vec<_>, Vec<_>)| {
+                let node = g.node(name);
+                if let Some(cost) = cost {
+                    node.cost_ms(*cost);
+                }
+                after.iter().for_each(|a: &String| _ = node.after(a));
+                after_start
+                    .iter()
+                    .for_each(|a: &String| _ = node.after_start(a));
+            };
+            if reversed {
+                nodes.iter().rev().for_each(&mut add);
+            } else {
+                nodes.iter().for_each(&mut add);
+            }
+            g.build().unwrap()
+        };
+        let (forward, backward) = (build(false), build(true));
+        let identity: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+        assert_eq!(forward.topological_order(), identity);
+        for dag in [&forward, &backward] {
+            let mut position = vec![0; n];
+            for (at, node) in dag.topological_order().iter().enumerate() {
+                position[node.index()] = at;
+            }
+            for node in dag.nodes() {
+                let successors = dag.successors_after_finish(node).iter();
+                for next in successors.chain(dag.successors_after_start(node)) {
+                    assert!(
+                        position[node.index()] < position[next.index()],
+                        "graph {graph}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            forward.critical_path(),
+            backward.critical_path(),
+            "graph {graph}"
+        );
+        for node in forward.nodes() {
+            let name = forward.name(node);
+            let other = backward.find(name).unwrap();
+            assert_eq!(
+                forward.rank(node),
+                backward.rank(other),
+                "graph {graph}, {name}"
+            );
+        }
+    }
+}

@@ -98,8 +98,17 @@ pub(super) fn validate(mut specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
     let finish_preds = counts(&finish_pred);
     let start_preds = counts(&start_pred);
 
-    // 4. Cycles (Kahn over both edge kinds).
-    let topo = match topological_order(&finish, &start, &finish_preds, &start_preds) {
+    // 4. Cycles (Kahn over both edge kinds), unless submission order is already topological:
+    // most graphs are added dependencies first, and in that order the rank and critical path
+    // passes walk their arrays from end to start instead of jumping about in Kahn's order
+    // (diagonal by diagonal on a wavefront).
+    let forward = |csr: &Csr| (0..n).all(|v| csr.row(v).iter().all(|p| p.index() < v));
+    let topo = if forward(&finish_pred) && forward(&start_pred) {
+        Ok((0..n as u32).map(NodeId).collect())
+    } else {
+        topological_order(&finish, &start, &finish_preds, &start_preds)
+    };
+    let topo = match topo {
         Ok(topo) => topo,
         Err(left) => {
             let cycle = find_cycle(&finish_pred, &start_pred, &left);
