@@ -621,13 +621,7 @@ mod tests {
     /// tie often; and the same shapes without costs (ranks by descendants).
     #[test]
     fn keyed_sequences_sort_by_key_then_tiebreak_then_index() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |bound: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % bound
-        };
+        let mut next = crate::graph::tests::numbers(0x2545_f491_4f6c_dd1d);
         for graph in 0..40 {
             let n = 1 + next(80) as usize;
             let mut g = GraphBuilder::new();

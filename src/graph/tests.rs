@@ -7,6 +7,17 @@ fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }
 
+/// A seeded xorshift generator of numbers below a bound, for random graphs that are the same
+/// on every run.
+pub(super) fn numbers(mut state: u64) -> impl FnMut(u64) -> u64 {
+    move |bound| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    }
+}
+
 fn names(dag: &Dag, nodes: &[NodeId]) -> Vec<String> {
     nodes.iter().map(|&n| dag.name(n).to_owned()).collect()
 }
@@ -294,17 +305,17 @@ fn report_lines_compare_by_what_they_say_not_by_name_table() {
 /// and runs Kahn's algorithm otherwise: the two must agree on everything that follows.
 #[test]
 fn submission_order_does_not_change_ranks_or_the_critical_path() {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move |bound: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % bound
-    };
+    struct Spec {
+        name: String,
+        cost: Option<f64>,
+        after: Vec<String>,
+        after_start: Vec<String>,
+    }
+    let mut next = numbers(0x9e37_79b9_7f4a_7c15);
     for graph in 0..30 {
         let n = 2 + next(60) as usize;
         // Node v waits for some earlier nodes; costs on every other graph.
-        let nodes: Vec<(String, Option<f64>, Vec<String>, Vec<String>)> = (0..n)
+        let nodes: Vec<Spec> = (0..n)
             .map(|v| {
                 let (mut after, mut after_start) = (Vec::new(), Vec::new());
                 for _ in 0..next(3) {
@@ -317,21 +328,25 @@ fn submission_order_does_not_change_ranks_or_the_critical_path() {
                         }
                     }
                 }
-                let cost = (graph % 2 == 0).then(|| 1.0 + next(4) as f64);
-                (format!("n{v}"), cost, after, after_start)
+                Spec {
+                    name: format!("n{v}"),
+                    cost: (graph % 2 == 0).then(|| 1.0 + next(4) as f64),
+                    after,
+                    after_start,
+                }
             })
             .collect();
         let build = |reversed: bool| {
             let mut g = GraphBuilder::new();
-            let mut add = |(name, cost, after, after_start): &(_, Option<f64>, Vec<_>, Vec<_>)| {
-                let node = g.node(name);
-                if let Some(cost) = cost {
-                    node.cost_ms(*cost);
+            let mut add = |spec: &Spec| {
+                let node = g.node(&spec.name);
+                if let Some(cost) = spec.cost {
+                    node.cost_ms(cost);
                 }
-                after.iter().for_each(|a: &String| _ = node.after(a));
-                after_start
+                spec.after.iter().for_each(|a| _ = node.after(a));
+                spec.after_start
                     .iter()
-                    .for_each(|a: &String| _ = node.after_start(a));
+                    .for_each(|a| _ = node.after_start(a));
             };
             if reversed {
                 nodes.iter().rev().for_each(&mut add);
