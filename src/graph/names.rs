@@ -65,10 +65,10 @@ impl<S: BuildHasher> NameIndex<S> {
     /// The index of each of `names`, in order, or [`UNKNOWN`] for a name no node has.
     ///
     /// A lookup in a large index is a cache miss on its first slot. Looked up one at a time,
-    /// hashing each name between them, at most a couple of those misses are under way at once;
-    /// here each batch of names is hashed first, then a short loop reads every first slot of
-    /// the batch, and the lookups then find them in cache (a million-node wavefront's two
-    /// million edges resolve in half the time).
+    /// with each name hashed between two lookups, few of those misses overlap; here each batch
+    /// of names is hashed first, then a short loop reads every first slot of the batch, and the
+    /// lookups then find them in cache (a million-node wavefront's two million edges: 110-120
+    /// ms, against 175-190 one at a time).
     pub(crate) fn get_all<'a, 'n>(
         &self,
         names: impl Iterator<Item = &'n str>,

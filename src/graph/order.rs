@@ -371,9 +371,9 @@ pub(crate) fn keyed_sequence(dag: &Dag, primary: &[u64], tiebreak: Tiebreak) -> 
         }
     };
     // Each node's whole key, complemented so that an ascending sort puts the larger first, sits
-    // beside its index: the sort compares keys in place. Sorting indices by keys looked up per
-    // comparison made it a cache miss per comparison on a large graph (about a third of a
-    // million-node build).
+    // beside its index: the sort compares keys in place. Sorting indices by keys looked up in
+    // each comparison read the keys at random; a million-node wavefront builds 3% to 5% faster
+    // this way.
     let reverse = tiebreak == Tiebreak::ReverseIndex;
     let mut keyed: Vec<(u64, u64, u64, u32)> = (0..n)
         .map(|v| {
