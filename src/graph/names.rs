@@ -43,20 +43,11 @@ impl<S: BuildHasher> NameIndex<S> {
         // Hashed first, in a pass of their own: a short loop of inserts has more of their
         // cache misses under way at once (see `get_all`).
         let hashes: Vec<u64> = (0..n as u32).map(|i| index.hash(name_of(i))).collect();
-        let mask = capacity - 1;
         for (i, hash) in (0..n as u32).zip(hashes) {
-            let (mut slot, tag) = (hash as usize & mask, hash & TAG);
-            loop {
-                match index.slots[slot] {
-                    EMPTY => {
-                        index.slots[slot] = tag | u64::from(i);
-                        break;
-                    }
-                    other if other & TAG == tag && name_of(other as u32) == name_of(i) => {
-                        return Err(i);
-                    }
-                    _ => slot = (slot + 1) & mask,
-                }
+            let held = index.slots[index.home(hash)];
+            match index.probe(name_of(i), hash, held, &name_of) {
+                Ok(_) => return Err(i),
+                Err(empty) => index.slots[empty] = hash & TAG | u64::from(i),
             }
         }
         Ok(index)
@@ -74,7 +65,6 @@ impl<S: BuildHasher> NameIndex<S> {
         names: impl Iterator<Item = &'n str>,
         name_of: impl Fn(u32) -> &'a str,
     ) -> Vec<u32> {
-        let mask = self.slots.len() - 1;
         let mut found = Vec::with_capacity(names.size_hint().0);
         let mut names = names.peekable();
         while names.peek().is_some() {
@@ -86,7 +76,7 @@ impl<S: BuildHasher> NameIndex<S> {
             }
             let mut first = [EMPTY; BATCH];
             for (slot, &(_, hash)) in first.iter_mut().zip(&batch[..len]) {
-                *slot = self.slots[hash as usize & mask];
+                *slot = self.slots[self.home(hash)];
             }
             for (&(name, hash), &first) in batch[..len].iter().zip(&first) {
                 found.push(self.probe(name, hash, first, &name_of).unwrap_or(UNKNOWN));
@@ -98,16 +88,12 @@ impl<S: BuildHasher> NameIndex<S> {
     /// The index of the node named `name`.
     pub(crate) fn get<'a>(&self, name: &str, name_of: impl Fn(u32) -> &'a str) -> Option<u32> {
         let hash = self.hash(name);
-        self.probe(
-            name,
-            hash,
-            self.slots[hash as usize & (self.slots.len() - 1)],
-            name_of,
-        )
+        self.probe(name, hash, self.slots[self.home(hash)], name_of)
+            .ok()
     }
 
-    /// The index of the node named `name`, whose hash is `hash`, given what its first slot
-    /// holds.
+    /// Looks for `name`, whose hash is `hash`, from its home slot, which holds `held`: the
+    /// index of the node with that name, or else the empty slot where the name would go.
     #[inline]
     fn probe<'a>(
         &self,
@@ -115,21 +101,25 @@ impl<S: BuildHasher> NameIndex<S> {
         hash: u64,
         mut held: u64,
         name_of: impl Fn(u32) -> &'a str,
-    ) -> Option<u32> {
-        let mask = self.slots.len() - 1;
-        let (mut slot, tag) = (hash as usize & mask, hash & TAG);
+    ) -> Result<u32, usize> {
+        let (mut slot, tag) = (self.home(hash), hash & TAG);
         loop {
             match held {
-                EMPTY => return None,
+                EMPTY => return Err(slot),
                 other if other & TAG == tag && name_of(other as u32) == name => {
-                    return Some(other as u32);
+                    return Ok(other as u32);
                 }
                 _ => {
-                    slot = (slot + 1) & mask;
+                    slot = (slot + 1) & (self.slots.len() - 1);
                     held = self.slots[slot];
                 }
             }
         }
+    }
+
+    /// The slot where a probe for a name with this hash begins (the hash's low bits).
+    fn home(&self, hash: u64) -> usize {
+        hash as usize & (self.slots.len() - 1)
     }
 
     fn hash(&self, name: &str) -> u64 {
