@@ -585,6 +585,7 @@ fn unpack(lane: Lane, packed: u64) -> ReadyKey {
 mod tests {
     use super::*;
     use crate::graph::GraphBuilder;
+    use crate::graph::tests::random_forward_graph;
 
     /// The order `keyed_sequence` must give, computed the plain way: indices sorted by a
     /// comparison that looks each key up.
@@ -625,21 +626,8 @@ mod tests {
         for graph in 0..40 {
             let n = 1 + next(80) as usize;
             let mut g = GraphBuilder::new();
-            for v in 0..n {
-                let node = g.node(format!("n{v}"));
-                if graph % 2 == 0 {
-                    node.cost_ms(next(3) as f64);
-                }
-                for _ in 0..next(4) {
-                    if v > 0 {
-                        let before = format!("n{}", next(v as u64));
-                        if next(4) == 0 {
-                            node.after_start(before);
-                        } else {
-                            node.after(before);
-                        }
-                    }
-                }
+            for node in random_forward_graph(&mut next, n, graph % 2 == 0) {
+                node.add_to(&mut g);
             }
             let dag = g.build().unwrap();
             let small: Vec<u64> = (0..n).map(|_| next(3)).collect();

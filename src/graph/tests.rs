@@ -18,6 +18,61 @@ pub(super) fn numbers(mut state: u64) -> impl FnMut(u64) -> u64 {
     }
 }
 
+/// A node of [`random_forward_graph`], kept so that a test can add the graph more than once.
+pub(super) struct RandomNode {
+    name: String,
+    cost: Option<f64>,
+    after: Vec<String>,
+    after_start: Vec<String>,
+}
+
+impl RandomNode {
+    pub(super) fn add_to(&self, graph: &mut GraphBuilder) {
+        let node = graph.node(&self.name);
+        if let Some(cost) = self.cost {
+            node.cost_ms(cost);
+        }
+        for before in &self.after {
+            node.after(before);
+        }
+        for before in &self.after_start {
+            node.after_start(before);
+        }
+    }
+}
+
+/// `n` nodes named `n0`, `n1`, ..., each waiting for up to three earlier ones (a quarter of
+/// the edges start-to-start), and with `with_costs` a cost of 0, 1 or 2 ms each: few distinct
+/// values, so that ranks and tie-breaking keys tie often.
+pub(super) fn random_forward_graph(
+    next: &mut impl FnMut(u64) -> u64,
+    n: usize,
+    with_costs: bool,
+) -> Vec<RandomNode> {
+    (0..n)
+        .map(|v| {
+            let cost = with_costs.then(|| next(3) as f64);
+            let (mut after, mut after_start) = (Vec::new(), Vec::new());
+            for _ in 0..next(4) {
+                if v > 0 {
+                    let before = format!("n{}", next(v as u64));
+                    if next(4) == 0 {
+                        after_start.push(before);
+                    } else {
+                        after.push(before);
+                    }
+                }
+            }
+            RandomNode {
+                name: format!("n{v}"),
+                cost,
+                after,
+                after_start,
+            }
+        })
+        .collect()
+}
+
 fn names(dag: &Dag, nodes: &[NodeId]) -> Vec<String> {
     nodes.iter().map(|&n| dag.name(n).to_owned()).collect()
 }
@@ -305,53 +360,16 @@ fn report_lines_compare_by_what_they_say_not_by_name_table() {
 /// and runs Kahn's algorithm otherwise: the two must agree on everything that follows.
 #[test]
 fn submission_order_does_not_change_ranks_or_the_critical_path() {
-    struct Spec {
-        name: String,
-        cost: Option<f64>,
-        after: Vec<String>,
-        after_start: Vec<String>,
-    }
     let mut next = numbers(0x9e37_79b9_7f4a_7c15);
     for graph in 0..30 {
         let n = 2 + next(60) as usize;
-        // Node v waits for some earlier nodes; costs on every other graph.
-        let nodes: Vec<Spec> = (0..n)
-            .map(|v| {
-                let (mut after, mut after_start) = (Vec::new(), Vec::new());
-                for _ in 0..next(3) {
-                    if v > 0 {
-                        let before = format!("n{}", next(v as u64));
-                        if next(3) == 0 {
-                            after_start.push(before);
-                        } else {
-                            after.push(before);
-                        }
-                    }
-                }
-                Spec {
-                    name: format!("n{v}"),
-                    cost: (graph % 2 == 0).then(|| 1.0 + next(4) as f64),
-                    after,
-                    after_start,
-                }
-            })
-            .collect();
+        let nodes = random_forward_graph(&mut next, n, graph % 2 == 0);
         let build = |reversed: bool| {
             let mut g = GraphBuilder::new();
-            let mut add = |spec: &Spec| {
-                let node = g.node(&spec.name);
-                if let Some(cost) = spec.cost {
-                    node.cost_ms(cost);
-                }
-                spec.after.iter().for_each(|a| _ = node.after(a));
-                spec.after_start
-                    .iter()
-                    .for_each(|a| _ = node.after_start(a));
-            };
             if reversed {
-                nodes.iter().rev().for_each(&mut add);
+                nodes.iter().rev().for_each(|node| node.add_to(&mut g));
             } else {
-                nodes.iter().for_each(&mut add);
+                nodes.iter().for_each(|node| node.add_to(&mut g));
             }
             g.build().unwrap()
         };
