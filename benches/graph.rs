@@ -26,6 +26,8 @@
 //!   queue both workers on one core at the start of a run;
 //! * `taskyard_build`: building the [`Graph`] by name and [`Graph::build`] (validation, ranks),
 //!   timed alone;
+//! * `taskyard_build_by_id`: the same with every dependency given by its [`NodeId`]
+//!   ([`NodeSpec::after_node`](taskyard::graph::NodeSpec::after_node)) instead of its name;
 //! * `rayon_counters`: a 2-thread rayon pool, one atomic counter per node; a finishing node
 //!   decrements its successors' counters and `scope.spawn`s every one that reaches zero;
 //! * `rayon_counters_cont`: the same, but the finishing node runs one released successor itself
@@ -65,7 +67,7 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use taskyard::Runtime;
-use taskyard::graph::{Graph, NodeStatus, Policy, RunnableGraph};
+use taskyard::graph::{Graph, NodeId, NodeStatus, Policy, RunnableGraph};
 
 use common::{Countdown, leak, scale_divisor, scaled};
 
@@ -393,15 +395,37 @@ fn taskyard_graph<F>(g: &Adjacency, bodies: Bodies, body: impl Fn(u32) -> F) -> 
 where
     F: Fn() + Send + Sync + 'static,
 {
+    taskyard_graph_with(g, bodies, body, false)
+}
+
+/// [`taskyard_graph`], the edges given by name or, with `by_id`, by [`NodeId`].
+fn taskyard_graph_with<F>(
+    g: &Adjacency,
+    bodies: Bodies,
+    body: impl Fn(u32) -> F,
+    by_id: bool,
+) -> Graph
+where
+    F: Fn() + Send + Sync + 'static,
+{
     let mut graph = Graph::new();
+    let mut ids: Vec<NodeId> = Vec::with_capacity(if by_id { g.len() } else { 0 });
     for v in 0..g.len() as u32 {
         let name = format!("n{v}");
         let node = match bodies {
             Bodies::Owned => graph.node(name, body(v)),
             Bodies::Shared => graph.fn_node(name, body(v)),
         };
-        for &p in g.pred(v) {
-            node.after(format!("n{p}"));
+        if by_id {
+            // Every shape's predecessors come first in index order.
+            for &p in g.pred(v) {
+                node.after_node(ids[p as usize]);
+            }
+            ids.push(node.id());
+        } else {
+            for &p in g.pred(v) {
+                node.after(format!("n{p}"));
+            }
         }
     }
     graph
@@ -410,11 +434,34 @@ where
 /// The timed graph: closures without captures, the smallest body `Graph::node` takes (a
 /// zero-sized closure is boxed without an allocation).
 fn quiet_graph(g: &Adjacency, bodies: Bodies) -> Graph {
-    taskyard_graph(g, bodies, |_| {
+    quiet_graph_with(g, bodies, false)
+}
+
+/// [`quiet_graph`], the edges given by name or, with `by_id`, by [`NodeId`].
+fn quiet_graph_with(g: &Adjacency, bodies: Bodies, by_id: bool) -> Graph {
+    let body = |_| {
         || {
             black_box(());
         }
-    })
+    };
+    taskyard_graph_with(g, bodies, body, by_id)
+}
+
+/// Checks that the graph built with its edges by id is the one built by name: the same
+/// successors, in the same order, and ranks.
+fn check_build_by_id(g: &Adjacency, shape: &str) {
+    let by_name = quiet_graph_with(g, Bodies::Owned, false).build();
+    let by_id = quiet_graph_with(g, Bodies::Owned, true).build();
+    let (by_name, by_id) = (by_name.expect("valid graph"), by_id.expect("valid graph"));
+    let (by_name, by_id) = (by_name.dag(), by_id.dag());
+    for node in by_name.nodes() {
+        assert_eq!(
+            by_name.successors_after_finish(node),
+            by_id.successors_after_finish(node),
+            "{shape}: {node}"
+        );
+        assert_eq!(by_name.rank(node), by_id.rank(node), "{shape}: {node}");
+    }
 }
 
 /// One checked run on `rt`: every node `Done` exactly once, after its predecessors ended. Prints
@@ -647,15 +694,22 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
             });
         }
     }
-    group.bench_function(BenchmarkId::new("taskyard_build", n), |b| {
-        b.iter_custom(|iters| {
-            timed(
-                iters,
-                || (),
-                |()| quiet_graph(g, Bodies::Owned).build().expect("valid graph"),
-            )
+    check_build_by_id(g, shape);
+    for (entry, by_id) in [("taskyard_build", false), ("taskyard_build_by_id", true)] {
+        group.bench_function(BenchmarkId::new(entry, n), |b| {
+            b.iter_custom(|iters| {
+                timed(
+                    iters,
+                    || (),
+                    |()| {
+                        quiet_graph_with(g, Bodies::Owned, by_id)
+                            .build()
+                            .expect("valid graph")
+                    },
+                )
+            });
         });
-    });
+    }
     let rayon_entries = [
         ("rayon_counters", false, false),
         ("rayon_counters_cont", true, false),

@@ -1,7 +1,7 @@
 //! [`GraphBuilder`] and [`NodeSpec`]: the graph as the user describes it, by name, before
 //! validation.
 
-use super::{Dag, GraphError, validate};
+use super::{Dag, GraphError, NodeId, validate};
 use crate::lane::Lane;
 
 /// Collects named nodes and their dependencies; [`build`](Self::build) validates them into a
@@ -56,7 +56,8 @@ impl GraphBuilder {
     }
 
     /// Adds a node named `name` (cost unknown, lane [`Lane::Normal`], no dependencies) and
-    /// returns it to be configured. Nodes are numbered in the order they are added.
+    /// returns it to be configured. Nodes are numbered in the order they are added: the
+    /// [`NodeId`] of the node added `k`-th (from 0) is `k`, here and in the built [`Dag`].
     ///
     /// # Examples
     ///
@@ -67,7 +68,10 @@ impl GraphBuilder {
     /// assert_eq!(g.len(), 2);
     /// ```
     pub fn node(&mut self, name: impl Into<String>) -> &mut NodeSpec {
-        self.nodes.push(NodeSpec::new(name.into()));
+        // A graph of more than `MAX_NODES` nodes is refused by `build`, so a saturated id is
+        // never resolved.
+        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push(NodeSpec::new(id, name.into()));
         self.nodes.last_mut().expect("a node was just pushed")
     }
 
@@ -141,6 +145,12 @@ impl GraphBuilder {
 /// One node of a [`GraphBuilder`]: a name, an optional cost estimate, a lane and the nodes it
 /// waits for.
 ///
+/// A dependency is given by name ([`after`](Self::after), [`after_start`](Self::after_start)),
+/// which may be a node added later, or by the [`NodeId`] of a node already added
+/// ([`after_node`](Self::after_node), [`after_start_node`](Self::after_start_node)). Both kinds
+/// mean the same edge; an id costs no string and no lookup when the graph is built, which
+/// matters for large generated graphs.
+///
 /// # Examples
 ///
 /// ```
@@ -153,22 +163,48 @@ impl GraphBuilder {
 /// ```
 #[derive(Clone, Debug)]
 pub struct NodeSpec {
+    id: NodeId,
     pub(super) name: String,
     pub(super) cost_ms: Option<f64>,
     pub(super) lane: Lane,
     pub(super) after: Vec<String>,
     pub(super) after_start: Vec<String>,
+    /// Dependencies given by id, finish and start edges together: each a [`NodeId`]'s index,
+    /// with [`START_EDGE`] set for a start-to-start edge. Four bytes an edge, where a name
+    /// takes a string of its own; see [`NodeSpec::after_node`].
+    pub(super) by_id: Vec<u32>,
 }
 
+/// Marks a start-to-start edge in [`NodeSpec::by_id`]: an index has at most 30 bits.
+pub(super) const START_EDGE: u32 = 1 << 31;
+
 impl NodeSpec {
-    fn new(name: String) -> Self {
+    fn new(id: NodeId, name: String) -> Self {
         Self {
+            id,
             name,
             cost_ms: None,
             lane: Lane::Normal,
             after: Vec::new(),
             after_start: Vec::new(),
+            by_id: Vec::new(),
         }
+    }
+
+    /// The node's id: its index in submission order, which the built [`Dag`] keeps (so
+    /// [`Dag::find`] of its name returns it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut g = taskyard::graph::GraphBuilder::new();
+    /// let a = g.node("a").id();
+    /// let b = g.node("b").id();
+    /// assert_eq!((a.index(), b.index()), (0, 1));
+    /// assert_eq!(g.build().unwrap().find("b"), Some(b));
+    /// ```
+    pub fn id(&self) -> NodeId {
+        self.id
     }
 
     /// Sets the cost estimate in milliseconds. It must be finite and not negative (checked by
@@ -233,6 +269,71 @@ impl NodeSpec {
         self
     }
 
+    /// Finish-to-start edge, by id: this node starts only after `node` has finished. The
+    /// same edge as [`after`](Self::after) with `node`'s name.
+    ///
+    /// `node` must be a node of this graph ([`NodeSpec::id`]); an id from another graph that
+    /// is not one here is refused by the build ([`GraphError::is_unknown_node`], the missing
+    /// name being the id, such as `node#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskyard::graph::GraphBuilder;
+    ///
+    /// // A 3 x 3 wavefront: each cell waits for the cell above it and the one to its left.
+    /// let mut g = GraphBuilder::new();
+    /// let mut above = Vec::new();
+    /// for i in 0..3 {
+    ///     let mut row = Vec::new();
+    ///     for j in 0..3 {
+    ///         let cell = g.node(format!("c{i}{j}"));
+    ///         if i > 0 {
+    ///             cell.after_node(above[j]);
+    ///         }
+    ///         if j > 0 {
+    ///             cell.after_node(row[j - 1]);
+    ///         }
+    ///         row.push(cell.id());
+    ///     }
+    ///     above = row;
+    /// }
+    /// let dag = g.build()?;
+    /// let first = dag.find("c00").unwrap();
+    /// assert_eq!(dag.successors_after_finish(first).len(), 2);
+    /// assert_eq!(dag.rank(first), 9); // itself and its eight descendants
+    /// # Ok::<(), taskyard::graph::GraphError>(())
+    /// ```
+    pub fn after_node(&mut self, node: NodeId) -> &mut Self {
+        self.by_id.push(Self::untagged(node));
+        self
+    }
+
+    /// Start-to-start edge, by id: this node may start once `node` has started. The same edge
+    /// as [`after_start`](Self::after_start) with `node`'s name; see
+    /// [`after_node`](Self::after_node) for what `node` must be.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut g = taskyard::graph::GraphBuilder::new();
+    /// let load = g.node("load").id();
+    /// g.node("monitor").after_start_node(load);
+    /// let dag = g.build().unwrap();
+    /// assert_eq!(dag.successors_after_start(load), [dag.find("monitor").unwrap()]);
+    /// ```
+    pub fn after_start_node(&mut self, node: NodeId) -> &mut Self {
+        self.by_id.push(Self::untagged(node) | START_EDGE);
+        self
+    }
+
+    /// `node`'s index, kept clear of [`START_EDGE`]. An index that large could only come from
+    /// a builder of over 2<sup>31</sup> nodes, and names no node of a graph that builds either
+    /// way.
+    fn untagged(node: NodeId) -> u32 {
+        node.0.min(START_EDGE - 1)
+    }
+
     /// The node's name.
     ///
     /// # Examples
@@ -269,7 +370,7 @@ impl NodeSpec {
         self.lane
     }
 
-    /// The names this node waits to finish.
+    /// The nodes this node waits to finish that were given by name.
     ///
     /// # Examples
     ///
@@ -281,7 +382,7 @@ impl NodeSpec {
         &self.after
     }
 
-    /// The names this node waits to start.
+    /// The nodes this node waits to start that were given by name.
     ///
     /// # Examples
     ///
@@ -291,5 +392,41 @@ impl NodeSpec {
     /// ```
     pub fn after_start_names(&self) -> &[String] {
         &self.after_start
+    }
+
+    /// The nodes this node waits to finish that were given by id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut g = taskyard::graph::GraphBuilder::new();
+    /// let a = g.node("a").id();
+    /// let b = g.node("b").after_node(a).after_start_node(a);
+    /// assert!(b.after_nodes().eq([a]));
+    /// ```
+    pub fn after_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.ids(0)
+    }
+
+    /// The nodes this node waits to start that were given by id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut g = taskyard::graph::GraphBuilder::new();
+    /// let a = g.node("a").id();
+    /// let b = g.node("b").after_node(a).after_start_node(a);
+    /// assert!(b.after_start_nodes().eq([a]));
+    /// ```
+    pub fn after_start_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.ids(START_EDGE)
+    }
+
+    /// The ids of this node's dependencies of one kind: `kind` is 0 or [`START_EDGE`].
+    fn ids(&self, kind: u32) -> impl Iterator<Item = NodeId> + '_ {
+        self.by_id
+            .iter()
+            .filter(move |&&id| id & START_EDGE == kind)
+            .map(|&id| NodeId(id & !START_EDGE))
     }
 }

@@ -25,6 +25,10 @@
 //! is a *start-to-start* edge: `b` may start once `a` has started (a monitor that watches a load,
 //! say). Both kinds count for cycles.
 //!
+//! A dependency already added can also be given by its [`NodeId`] ([`NodeSpec::id`],
+//! [`NodeSpec::after_node`], [`NodeSpec::after_start_node`]): the same edge, without a string
+//! to make and look up, for graphs generated in code.
+//!
 //! # Examples
 //!
 //! ```

@@ -28,15 +28,31 @@ pub(super) struct RandomNode {
 
 impl RandomNode {
     pub(super) fn add_to(&self, graph: &mut GraphBuilder) {
+        self.add_with(graph, |_| false);
+    }
+
+    /// Adds the node, giving each dependency `n<k>` by its id, `k`, where `by_id` says so for
+    /// its position among the node's edges (finish edges first), and by name otherwise. Only
+    /// for a graph added in order, where `n<k>` is the node added `k`-th.
+    fn add_with(&self, graph: &mut GraphBuilder, by_id: impl Fn(usize) -> bool) {
         let node = graph.node(&self.name);
         if let Some(cost) = self.cost {
             node.cost_ms(cost);
         }
-        for before in &self.after {
-            node.after(before);
+        let id = |name: &str| NodeId(name[1..].parse().expect("named n<index>"));
+        for (at, before) in self.after.iter().enumerate() {
+            if by_id(at) {
+                node.after_node(id(before));
+            } else {
+                node.after(before);
+            }
         }
-        for before in &self.after_start {
-            node.after_start(before);
+        for (at, before) in self.after_start.iter().enumerate() {
+            if by_id(self.after.len() + at) {
+                node.after_start_node(id(before));
+            } else {
+                node.after_start(before);
+            }
         }
     }
 }
@@ -406,4 +422,104 @@ fn submission_order_does_not_change_ranks_or_the_critical_path() {
             );
         }
     }
+}
+
+/// An edge given by id is the same edge as one given by name, whether a graph has only the one
+/// kind or both, finish and start edges alike.
+#[test]
+fn edges_by_id_make_the_same_graph_as_edges_by_name() {
+    let mut next = numbers(0x2545_f491_4f6c_dd1d);
+    for graph in 0..30 {
+        let n = 2 + next(60) as usize;
+        let nodes = random_forward_graph(&mut next, n, graph % 2 == 0);
+        let build = |by_id: &dyn Fn(usize) -> bool| {
+            let mut g = GraphBuilder::new();
+            nodes.iter().for_each(|node| node.add_with(&mut g, by_id));
+            g.build().unwrap()
+        };
+        let by_name = build(&|_| false);
+        let by_id = build(&|_| true);
+        let mixed = build(&|at| at % 2 == 1);
+        for dag in [&by_id, &mixed] {
+            assert_eq!(
+                dag.critical_path(),
+                by_name.critical_path(),
+                "graph {graph}"
+            );
+            for node in dag.nodes() {
+                assert_eq!(dag.name(node), by_name.name(node));
+                assert_eq!(
+                    dag.successors_after_finish(node),
+                    by_name.successors_after_finish(node),
+                    "graph {graph}, {node}"
+                );
+                assert_eq!(
+                    dag.successors_after_start(node),
+                    by_name.successors_after_start(node),
+                    "graph {graph}, {node}"
+                );
+                assert_eq!(dag.rank(node), by_name.rank(node), "graph {graph}, {node}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bad_id_edge_names_its_node() {
+    let mut g = GraphBuilder::new();
+    let a = g.node("a").id();
+    let b = g.node("b").after_node(a).id();
+    assert_eq!((a.index(), b.index()), (0, 1));
+
+    let mut other = g.clone();
+    other.node("c").after_node(NodeId(7));
+    let err = other.build().unwrap_err();
+    assert!(err.is_unknown_node());
+    assert_eq!((err.node(), err.missing()), (Some("c"), Some("node#7")));
+    assert_eq!(
+        err.to_string(),
+        "node `c` depends on `node#7`, which does not exist"
+    );
+
+    let mut other = g.clone();
+    other.node("c").after_start_node(NodeId(3));
+    let err = other.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "node `c` waits for the start of `node#3`, which does not exist"
+    );
+
+    for start in [false, true] {
+        let mut other = g.clone();
+        let c = other.node("c");
+        let own = c.id();
+        if start {
+            c.after_start_node(own);
+        } else {
+            c.after_node(own);
+        }
+        let err = other.build().unwrap_err();
+        assert!(err.is_self_edge(), "{err}");
+        assert_eq!(err.node(), Some("c"));
+    }
+
+    // The earliest offending node is reported, whichever kind of edge it has.
+    let mut other = g.clone();
+    other.node("c").after_node(NodeId(9));
+    other.node("d").after("ghost");
+    assert_eq!(other.build().unwrap_err().node(), Some("c"));
+    let mut other = g;
+    other.node("c").after("ghost");
+    other.node("d").after_node(NodeId(9));
+    assert_eq!(other.build().unwrap_err().node(), Some("c"));
+}
+
+#[test]
+fn a_cycle_may_run_through_id_edges() {
+    let mut g = GraphBuilder::new();
+    let a = g.node("a").after("c").id();
+    let b = g.node("b").after_node(a).id();
+    g.node("c").after_start_node(b);
+    let err = g.build().unwrap_err();
+    assert_eq!(err.cycle().unwrap(), ["a", "b", "c"]);
 }

@@ -1,12 +1,12 @@
-//! Validation: from [`NodeSpec`]s (names) to a [`Dag`] (indices), in `O(V + E)` (names are
-//! resolved through a hash index).
+//! Validation: from [`NodeSpec`]s (dependencies by name or by id) to a [`Dag`] (indices), in
+//! `O(V + E)` (names are resolved through a hash index).
 //!
 //! Nothing here recurses, so a chain of a million nodes validates on any stack. Cycles are found
 //! with Kahn's algorithm: the nodes it cannot order all lie on or behind a cycle, and each of
 //! them has a predecessor that is also unordered, so walking predecessors from one of them must
 //! come back to a node already seen; the stretch between the two visits is a cycle.
 
-use super::builder::NodeSpec;
+use super::builder::{NodeSpec, START_EDGE};
 use super::dag::{Csr, Dag, MAX_NODES, NodeId};
 use super::names::{NameIndex, UNKNOWN};
 use super::{GraphError, rank};
@@ -20,10 +20,13 @@ pub(super) fn validate(mut specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
         return Err(GraphError::too_large("nodes", n, MAX_NODES));
     }
 
-    // 1. Costs.
+    // 1. Costs, checked in the same pass over the specs (a large graph's specs do not fit in
+    // the cache) that moves out the names and reads the lanes.
     let mut estimates = Vec::with_capacity(n);
     let mut given_ns = Vec::with_capacity(n);
-    for spec in &specs {
+    let mut names: Vec<String> = Vec::with_capacity(n);
+    let mut lanes = Vec::with_capacity(n);
+    for spec in &mut specs {
         let ns = match spec.cost_ms {
             None => None,
             Some(ms) => {
@@ -36,15 +39,13 @@ pub(super) fn validate(mut specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
         };
         estimates.push(spec.cost_ms);
         given_ns.push(ns);
+        // 2. Names, moved out of the specs into one array: resolving an edge reads its
+        // target's name, and on most graphs that target was added shortly before the edge's
+        // node, so its name sits near the names just read (the specs are five times as far
+        // apart).
+        names.push(std::mem::take(&mut spec.name));
+        lanes.push(spec.lane);
     }
-
-    // 2. Names, moved out of the specs into one array: resolving an edge reads its target's
-    // name, and on most graphs that target was added shortly before the edge's node, so its
-    // name sits near the names just read (the specs are four times as far apart).
-    let names: Vec<String> = specs
-        .iter_mut()
-        .map(|spec| std::mem::take(&mut spec.name))
-        .collect();
     let by_name = NameIndex::build(n, |i| &names[i as usize])
         .map_err(|dup| GraphError::duplicate(&names[dup as usize]))?;
     let name_of = |i: u32| -> &str { &names[i as usize] };
@@ -77,10 +78,22 @@ pub(super) fn validate(mut specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
             (&spec.after_start, &mut start_pred, true),
         ] {
             for dep in deps {
-                let j = match targets.next().expect("one target per edge") {
+                let j = match targets.next().expect("one target per name") {
                     UNKNOWN => return Err(GraphError::unknown_node(&names[i], dep, start)),
                     j => j,
                 };
+                if j as usize == i {
+                    return Err(GraphError::self_edge(&names[i], start));
+                }
+                csr.targets.push(NodeId(j));
+            }
+            let kind = if start { START_EDGE } else { 0 };
+            for &dep in spec.by_id.iter().filter(|&&dep| dep & START_EDGE == kind) {
+                let j = dep & !START_EDGE;
+                if j as usize >= n {
+                    let missing = NodeId(j).to_string();
+                    return Err(GraphError::unknown_node(&names[i], &missing, start));
+                }
                 if j as usize == i {
                     return Err(GraphError::self_edge(&names[i], start));
                 }
@@ -132,7 +145,6 @@ pub(super) fn validate(mut specs: Vec<NodeSpec>) -> Result<Dag, GraphError> {
     };
     let costs: Vec<u64> = given_ns.iter().map(|c| c.unwrap_or(fill)).collect();
 
-    let lanes = specs.iter().map(|spec| spec.lane).collect();
     drop(specs);
     let mut dag = Dag {
         names: names.into(),
