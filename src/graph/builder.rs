@@ -272,9 +272,10 @@ impl NodeSpec {
     /// Finish-to-start edge, by id: this node starts only after `node` has finished. The
     /// same edge as [`after`](Self::after) with `node`'s name.
     ///
-    /// `node` must be a node of this graph ([`NodeSpec::id`]); an id from another graph that
-    /// is not one here is refused by the build ([`GraphError::is_unknown_node`], the missing
-    /// name being the id, such as `node#7`).
+    /// `node` should come from this graph ([`NodeSpec::id`]). An id is only an index: one from
+    /// another graph names this graph's node of the same index if there is one, and is
+    /// otherwise refused by the build ([`GraphError::is_unknown_node`], the missing name being
+    /// the id, such as `node#7`).
     ///
     /// # Examples
     ///
