@@ -390,41 +390,40 @@ enum Bodies {
     Shared,
 }
 
-/// The shape as a taskyard [`Graph`], by name, with `body(v)` as node `v`'s closure.
-fn taskyard_graph<F>(g: &Adjacency, bodies: Bodies, body: impl Fn(u32) -> F) -> Graph
-where
-    F: Fn() + Send + Sync + 'static,
-{
-    taskyard_graph_with(g, bodies, body, false)
+/// How a taskyard entry adds its edges.
+#[derive(Clone, Copy)]
+enum Edges {
+    /// [`NodeSpec::after`](taskyard::graph::NodeSpec::after), by name.
+    ByName,
+    /// [`NodeSpec::after_node`](taskyard::graph::NodeSpec::after_node), by [`NodeId`].
+    ById,
 }
 
-/// [`taskyard_graph`], the edges given by name or, with `by_id`, by [`NodeId`].
-fn taskyard_graph_with<F>(
-    g: &Adjacency,
-    bodies: Bodies,
-    body: impl Fn(u32) -> F,
-    by_id: bool,
-) -> Graph
+/// The shape as a taskyard [`Graph`] with `body(v)` as node `v`'s closure, named `n{v}`.
+fn taskyard_graph<F>(g: &Adjacency, bodies: Bodies, edges: Edges, body: impl Fn(u32) -> F) -> Graph
 where
     F: Fn() + Send + Sync + 'static,
 {
     let mut graph = Graph::new();
-    let mut ids: Vec<NodeId> = Vec::with_capacity(if by_id { g.len() } else { 0 });
+    let mut ids: Vec<NodeId> = Vec::new();
     for v in 0..g.len() as u32 {
         let name = format!("n{v}");
         let node = match bodies {
             Bodies::Owned => graph.node(name, body(v)),
             Bodies::Shared => graph.fn_node(name, body(v)),
         };
-        if by_id {
-            // Every shape's predecessors come first in index order.
-            for &p in g.pred(v) {
-                node.after_node(ids[p as usize]);
+        match edges {
+            Edges::ById => {
+                // Every shape's predecessors come first in index order.
+                for &p in g.pred(v) {
+                    node.after_node(ids[p as usize]);
+                }
+                ids.push(node.id());
             }
-            ids.push(node.id());
-        } else {
-            for &p in g.pred(v) {
-                node.after(format!("n{p}"));
+            Edges::ByName => {
+                for &p in g.pred(v) {
+                    node.after(format!("n{p}"));
+                }
             }
         }
     }
@@ -433,25 +432,19 @@ where
 
 /// The timed graph: closures without captures, the smallest body `Graph::node` takes (a
 /// zero-sized closure is boxed without an allocation).
-fn quiet_graph(g: &Adjacency, bodies: Bodies) -> Graph {
-    quiet_graph_with(g, bodies, false)
-}
-
-/// [`quiet_graph`], the edges given by name or, with `by_id`, by [`NodeId`].
-fn quiet_graph_with(g: &Adjacency, bodies: Bodies, by_id: bool) -> Graph {
-    let body = |_| {
+fn quiet_graph(g: &Adjacency, bodies: Bodies, edges: Edges) -> Graph {
+    taskyard_graph(g, bodies, edges, |_| {
         || {
             black_box(());
         }
-    };
-    taskyard_graph_with(g, bodies, body, by_id)
+    })
 }
 
 /// Checks that the graph built with its edges by id is the one built by name: the same
 /// successors, in the same order, and ranks.
 fn check_build_by_id(g: &Adjacency, shape: &str) {
-    let by_name = quiet_graph_with(g, Bodies::Owned, false).build();
-    let by_id = quiet_graph_with(g, Bodies::Owned, true).build();
+    let by_name = quiet_graph(g, Bodies::Owned, Edges::ByName).build();
+    let by_id = quiet_graph(g, Bodies::Owned, Edges::ById).build();
     let (by_name, by_id) = (by_name.expect("valid graph"), by_id.expect("valid graph"));
     let (by_name, by_id) = (by_name.dag(), by_id.dag());
     for node in by_name.nodes() {
@@ -467,9 +460,11 @@ fn check_build_by_id(g: &Adjacency, shape: &str) {
 /// One checked run on `rt`: every node `Done` exactly once, after its predecessors ended. Prints
 /// what the run cost the runtime (steps, tasks, steals and parks per node) under `entry`.
 fn check_taskyard(rt: &Runtime, g: &'static Adjacency, entry: &str) {
-    let graph = taskyard_graph(g, Bodies::Owned, |v| move || Checked.run(g, v))
-        .build()
-        .expect("the shape is a valid graph");
+    let graph = taskyard_graph(g, Bodies::Owned, Edges::ByName, |v| {
+        move || Checked.run(g, v)
+    })
+    .build()
+    .expect("the shape is a valid graph");
     let before = rt.metrics();
     let report = rt
         .run_graph(graph, Policy::Rank)
@@ -521,9 +516,10 @@ fn check_taskyard(rt: &Runtime, g: &'static Adjacency, entry: &str) {
 /// One checked run without node times of `entry`: every node ran once and reports `Done` on
 /// a worker.
 fn check_taskyard_untimed(rt: &Runtime, g: &'static Adjacency, entry: &str, bodies: Bodies) {
-    let graph: RunnableGraph = taskyard_graph(g, bodies, |v| move || Checked.run(g, v))
-        .build()
-        .expect("the shape is a valid graph");
+    let graph: RunnableGraph =
+        taskyard_graph(g, bodies, Edges::ByName, |v| move || Checked.run(g, v))
+            .build()
+            .expect("the shape is a valid graph");
     let report = rt
         .run_graph(graph.record_node_times(false), Policy::Rank)
         .expect("runtime is running")
@@ -681,7 +677,9 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
                     timed(
                         iters,
                         || {
-                            let graph = quiet_graph(g, bodies).build().expect("valid graph");
+                            let graph = quiet_graph(g, bodies, Edges::ByName)
+                                .build()
+                                .expect("valid graph");
                             graph.record_node_times(node_times)
                         },
                         |graph| {
@@ -695,14 +693,17 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
         }
     }
     check_build_by_id(g, shape);
-    for (entry, by_id) in [("taskyard_build", false), ("taskyard_build_by_id", true)] {
+    for (entry, edges) in [
+        ("taskyard_build", Edges::ByName),
+        ("taskyard_build_by_id", Edges::ById),
+    ] {
         group.bench_function(BenchmarkId::new(entry, n), |b| {
             b.iter_custom(|iters| {
                 timed(
                     iters,
                     || (),
                     |()| {
-                        quiet_graph_with(g, Bodies::Owned, by_id)
+                        quiet_graph(g, Bodies::Owned, edges)
                             .build()
                             .expect("valid graph")
                     },

@@ -347,6 +347,18 @@ pub(crate) enum Tiebreak {
     ReverseIndex,
 }
 
+impl Tiebreak {
+    /// Every tie-breaker, in the order the planner tries them (the default first).
+    pub(crate) const ALL: [Self; 6] = [
+        Self::Work,
+        Self::Index,
+        Self::LongestFirst,
+        Self::ShortestFirst,
+        Self::Fanout,
+        Self::ReverseIndex,
+    ];
+}
+
 /// Nodes sorted by rank (higher first), then `tiebreak`.
 pub(crate) fn rank_sequence(dag: &Dag, tiebreak: Tiebreak) -> Vec<u32> {
     keyed_sequence(dag, &dag.ranks, tiebreak)
@@ -631,14 +643,7 @@ mod tests {
             }
             let dag = g.build().unwrap();
             let small: Vec<u64> = (0..n).map(|_| next(3)).collect();
-            for tiebreak in [
-                Tiebreak::Index,
-                Tiebreak::Work,
-                Tiebreak::LongestFirst,
-                Tiebreak::ShortestFirst,
-                Tiebreak::Fanout,
-                Tiebreak::ReverseIndex,
-            ] {
+            for tiebreak in Tiebreak::ALL {
                 for primary in [&dag.ranks, &small] {
                     assert_eq!(
                         keyed_sequence(&dag, primary, tiebreak),

@@ -32,14 +32,7 @@ pub(crate) fn plan(dag: &Dag, workers: usize) -> Vec<u32> {
         best: None,
     };
 
-    for tiebreak in [
-        Tiebreak::Work,
-        Tiebreak::Index,
-        Tiebreak::LongestFirst,
-        Tiebreak::ShortestFirst,
-        Tiebreak::Fanout,
-        Tiebreak::ReverseIndex,
-    ] {
+    for tiebreak in Tiebreak::ALL {
         search.try_sequence(|| order::rank_sequence(dag, tiebreak));
     }
 

@@ -18,12 +18,13 @@ pub(super) fn numbers(mut state: u64) -> impl FnMut(u64) -> u64 {
     }
 }
 
-/// A node of [`random_forward_graph`], kept so that a test can add the graph more than once.
+/// A node of [`random_forward_graph`], kept so that a test can add the graph more than once:
+/// its index and those of the nodes it waits to finish and to start. Node `k` is named `n<k>`.
 pub(super) struct RandomNode {
-    name: String,
+    index: u64,
     cost: Option<f64>,
-    after: Vec<String>,
-    after_start: Vec<String>,
+    after: Vec<u64>,
+    after_start: Vec<u64>,
 }
 
 impl RandomNode {
@@ -31,27 +32,27 @@ impl RandomNode {
         self.add_with(graph, |_| false);
     }
 
-    /// Adds the node, giving each dependency `n<k>` by its id, `k`, where `by_id` says so for
-    /// its position among the node's edges (finish edges first), and by name otherwise. Only
-    /// for a graph added in order, where `n<k>` is the node added `k`-th.
+    /// Adds the node, giving each dependency by its id where `by_id` says so for its position
+    /// among the node's edges (finish edges first), and by name otherwise. Ids are indices, so
+    /// only for a graph added in index order.
     fn add_with(&self, graph: &mut GraphBuilder, by_id: impl Fn(usize) -> bool) {
-        let node = graph.node(&self.name);
+        let node = graph.node(format!("n{}", self.index));
         if let Some(cost) = self.cost {
             node.cost_ms(cost);
         }
-        let id = |name: &str| NodeId(name[1..].parse().expect("named n<index>"));
-        for (at, before) in self.after.iter().enumerate() {
+        let id = |k: u64| NodeId(k as u32);
+        for (at, &k) in self.after.iter().enumerate() {
             if by_id(at) {
-                node.after_node(id(before));
+                node.after_node(id(k));
             } else {
-                node.after(before);
+                node.after(format!("n{k}"));
             }
         }
-        for (at, before) in self.after_start.iter().enumerate() {
+        for (at, &k) in self.after_start.iter().enumerate() {
             if by_id(self.after.len() + at) {
-                node.after_start_node(id(before));
+                node.after_start_node(id(k));
             } else {
-                node.after_start(before);
+                node.after_start(format!("n{k}"));
             }
         }
     }
@@ -65,13 +66,13 @@ pub(super) fn random_forward_graph(
     n: usize,
     with_costs: bool,
 ) -> Vec<RandomNode> {
-    (0..n)
+    (0..n as u64)
         .map(|v| {
             let cost = with_costs.then(|| next(3) as f64);
             let (mut after, mut after_start) = (Vec::new(), Vec::new());
             for _ in 0..next(4) {
                 if v > 0 {
-                    let before = format!("n{}", next(v as u64));
+                    let before = next(v);
                     if next(4) == 0 {
                         after_start.push(before);
                     } else {
@@ -80,7 +81,7 @@ pub(super) fn random_forward_graph(
                 }
             }
             RandomNode {
-                name: format!("n{v}"),
+                index: v,
                 cost,
                 after,
                 after_start,
