@@ -28,6 +28,9 @@
 //!   timed alone;
 //! * `taskyard_build_by_id`: the same with every dependency given by its [`NodeId`]
 //!   ([`NodeSpec::after_node`](taskyard::graph::NodeSpec::after_node)) instead of its name;
+//! * `taskyard_clone`: [`RunnableGraph::try_clone`] of a built graph of `fn_node` bodies, the
+//!   cost of each run after the first of a graph that runs again (two runs of copies are
+//!   checked first, as below);
 //! * `rayon_counters`: a 2-thread rayon pool, one atomic counter per node; a finishing node
 //!   decrements its successors' counters and `scope.spawn`s every one that reaches zero;
 //! * `rayon_counters_cont`: the same, but the finishing node runs one released successor itself
@@ -531,6 +534,31 @@ fn check_taskyard_untimed(rt: &Runtime, g: &'static Adjacency, entry: &str, bodi
     }
 }
 
+/// Two runs of copies ([`RunnableGraph::try_clone`]) of one graph of checking `fn_node`
+/// bodies, untimed: each runs every node once, after its predecessors, and reports it `Done`.
+fn check_clone(rt: &Runtime, g: &'static Adjacency) {
+    let graph = taskyard_graph(g, Bodies::Shared, Edges::ById, |v| {
+        move || Checked.run(g, v)
+    })
+    .build()
+    .expect("the shape is a valid graph")
+    .record_node_times(false);
+    for _ in 0..2 {
+        let copy = graph.try_clone().expect("fn_node bodies run again");
+        let report = rt
+            .run_graph(copy, Policy::Rank)
+            .expect("runtime is running")
+            .join();
+        g.verify_runs("taskyard_clone");
+        assert!(
+            report
+                .nodes()
+                .iter()
+                .all(|n| n.status() == NodeStatus::Done)
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // rayon
 
@@ -662,6 +690,9 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
             (common::taskyard_runtime(), "")
         };
         check_taskyard(&rt, g, &format!("{shape}/taskyard{suffix}"));
+        if !pinned {
+            check_clone(&rt, g);
+        }
         let entries = [
             ("taskyard", true, Bodies::Owned),
             ("taskyard_untimed", false, Bodies::Owned),
@@ -711,6 +742,18 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
             });
         });
     }
+    let template = quiet_graph(g, Bodies::Shared, Edges::ById)
+        .build()
+        .expect("valid graph");
+    group.bench_function(BenchmarkId::new("taskyard_clone", n), |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || (),
+                |()| template.try_clone().expect("fn_node bodies run again"),
+            )
+        });
+    });
     let rayon_entries = [
         ("rayon_counters", false, false),
         ("rayon_counters_cont", true, false),

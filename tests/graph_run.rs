@@ -1040,3 +1040,153 @@ fn untimed_run_on_two_workers_runs_every_node_once() {
     );
     assert!(report.makespan() > Duration::ZERO);
 }
+
+/// Clears what the bodies of [`random_graph`] record, for another run of the same graph.
+fn reset_ticks(ticks: &Ticks, n: usize) {
+    *ticks.start.lock().unwrap() = vec![None; n];
+    *ticks.end.lock().unwrap() = vec![None; n];
+    *ticks.runs.lock().unwrap() = vec![0; n];
+}
+
+/// A graph of `fn_node` bodies built once runs again and again through copies, under every
+/// policy (those other than `Rank` lay their copy out again, around bodies the other copies
+/// still hold), and the graph itself runs last: every run runs every node exactly once,
+/// after its predecessors.
+#[test]
+fn copies_of_a_graph_run_every_node_once_per_run() {
+    for workers in [1, 2] {
+        let rt = Runtime::builder().workers(workers).build().unwrap();
+        for seed in 1..=4 {
+            let ticks = Arc::new(Ticks::default());
+            let n = 300;
+            let (graph, edges) = random_graph_with(seed, n, &ticks, |_| true);
+            let graph = graph.build().unwrap();
+            for policy in [Policy::Rank, Policy::Fifo, Policy::Planned, Policy::Rank] {
+                reset_ticks(&ticks, n);
+                let copy = graph.try_clone().unwrap();
+                let report = rt.run_graph(copy, policy).unwrap().join();
+                check_run(&ticks, &report, &edges, n);
+                assert_eq!(report.policy(), policy);
+            }
+            reset_ticks(&ticks, n);
+            let policy = if seed % 2 == 0 {
+                Policy::Rank
+            } else {
+                Policy::Fifo
+            };
+            let report = rt.run_graph(graph, policy).unwrap().join();
+            check_run(&ticks, &report, &edges, n);
+        }
+    }
+}
+
+/// Two copies of one graph run at the same time on one runtime: each node runs twice, once
+/// per run, and each report is complete and ordered on its own.
+#[test]
+fn copies_of_a_graph_run_at_the_same_time() {
+    let rt = Runtime::builder().workers(2).build().unwrap();
+    let n = 2000;
+    let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let mut graph = Graph::new();
+    let mut rng = Rng(7);
+    let mut edges = Vec::new();
+    for i in 0..n {
+        let runs = runs.clone();
+        let node = graph.fn_node(format!("n{i}"), move || {
+            runs[i].fetch_add(1, SeqCst);
+        });
+        if i > 0 {
+            let pred = rng.below(i as u64) as usize;
+            node.after(format!("n{pred}"));
+            edges.push((pred, i));
+        }
+    }
+    let graph = graph.build().unwrap();
+    let first = rt
+        .run_graph(graph.try_clone().unwrap(), Policy::Rank)
+        .unwrap();
+    let second = rt
+        .run_graph(graph.try_clone().unwrap(), Policy::Fifo)
+        .unwrap();
+    for report in [first.join(), second.join()] {
+        assert!(report.nodes().iter().all(|node| node.status().is_done()));
+        for &(pred, succ) in &edges {
+            let (pred, succ) = (&report.nodes()[pred], &report.nodes()[succ]);
+            assert!(succ.start().unwrap() >= pred.end().unwrap());
+        }
+    }
+    assert!(runs.iter().all(|count| count.load(SeqCst) == 2));
+}
+
+/// A copy starts from the graph as built, whatever another copy's run did: a node that fails
+/// in the first run (and skips its dependent) runs and succeeds in the second; a copy keeps
+/// the graph's choice of node times; and copies run on a `LocalExecutor` too.
+#[test]
+fn a_copy_starts_afresh_and_keeps_the_node_times_choice() {
+    let ex = LocalExecutor::new();
+    for timed in [true, false] {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut graph = Graph::new();
+        let counter = calls.clone();
+        graph.fn_node("flaky", move || {
+            if counter.fetch_add(1, SeqCst) == 0 {
+                Err("first call fails")
+            } else {
+                Ok(())
+            }
+        });
+        graph.fn_node("after", || ()).after("flaky");
+        graph.fn_node("apart", || ());
+        let graph = graph.build().unwrap().record_node_times(timed);
+        let first = ex.block_on(ex.run_graph(graph.try_clone().unwrap(), Policy::Rank));
+        assert_eq!(
+            first.find("flaky").unwrap().error(),
+            Some("first call fails")
+        );
+        assert!(matches!(
+            first.find("after").unwrap().status(),
+            NodeStatus::Skipped { .. }
+        ));
+        assert_eq!(first.find("apart").unwrap().status(), NodeStatus::Done);
+        let second = ex.block_on(ex.run_graph(graph.try_clone().unwrap(), Policy::Rank));
+        assert!(second.nodes().iter().all(|node| node.status().is_done()));
+        for report in [&first, &second] {
+            let ran = report.nodes().iter().filter(|node| node.worker().is_some());
+            assert!(ran.clone().count() >= 2);
+            assert!(ran.into_iter().all(|node| node.start().is_some() == timed));
+        }
+        assert_eq!(calls.load(SeqCst), 2);
+    }
+}
+
+/// A graph with a body that runs once cannot be copied: the error names the first such node
+/// in the order the nodes were added, whatever their rank, and a graph of `node` bodies
+/// only (a chain among them) is refused on its first node.
+#[test]
+fn a_graph_with_a_body_that_runs_once_cannot_be_copied() {
+    let mut mixed = Graph::new();
+    mixed.fn_node("shared", || ());
+    mixed.node("light", || ()).cost_ms(1.0);
+    mixed.future_node("heavy", async {}).cost_ms(100.0);
+    mixed.node("tail", || ()).after("heavy");
+    let mixed = mixed.build().unwrap();
+    let err = mixed.try_clone().unwrap_err();
+    assert!(err.is_runs_once());
+    assert_eq!(err.node(), Some("light"));
+    assert_eq!(
+        err.to_string(),
+        "node `light` runs once (added with `node`, `task_node` or `future_node`): a graph \
+         that runs again needs `fn_node` bodies"
+    );
+
+    let mut chain = Graph::new();
+    chain.node("first", || ());
+    chain.node("second", || ()).after("first");
+    let err = chain.build().unwrap().try_clone().unwrap_err();
+    assert_eq!((err.is_runs_once(), err.node()), (true, Some("first")));
+
+    // Refused, the graph still runs as it is.
+    let ex = LocalExecutor::new();
+    let report = ex.block_on(ex.run_graph(mixed, Policy::Rank));
+    assert!(report.nodes().iter().all(|node| node.status().is_done()));
+}

@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// A dependency graph was refused: it has a cycle, a self edge, an unknown or duplicate node, an
-/// invalid cost, or it was asked to run on zero workers.
+/// invalid cost, it was asked to run on zero workers, or to run again with a body that runs
+/// once.
 ///
 /// The message names the offending nodes; the predicates tell the cases apart and the accessors
 /// return the names without parsing the message.
@@ -47,6 +48,9 @@ enum Kind {
         cost: f64,
     },
     ZeroWorkers,
+    RunsOnce {
+        node: String,
+    },
     TooLarge {
         what: &'static str,
         count: usize,
@@ -100,6 +104,14 @@ impl GraphError {
     pub(crate) fn zero_workers() -> Self {
         Self {
             kind: Kind::ZeroWorkers,
+        }
+    }
+
+    pub(crate) fn runs_once(node: &str) -> Self {
+        Self {
+            kind: Kind::RunsOnce {
+                node: node.to_owned(),
+            },
         }
     }
 
@@ -200,6 +212,23 @@ impl GraphError {
         matches!(self.kind, Kind::ZeroWorkers)
     }
 
+    /// A graph was to be cloned for another run, but [`node`](Self::node)'s body runs once:
+    /// only [`fn_node`](crate::graph::Graph::fn_node) bodies can run again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut graph = taskyard::graph::Graph::new();
+    /// graph.fn_node("again", || ());
+    /// graph.node("once", || ());
+    /// let err = graph.build().unwrap().try_clone().unwrap_err();
+    /// assert!(err.is_runs_once());
+    /// assert_eq!(err.node(), Some("once"));
+    /// ```
+    pub fn is_runs_once(&self) -> bool {
+        matches!(self.kind, Kind::RunsOnce { .. })
+    }
+
     /// The graph has more than 2<sup>30</sup> nodes (1,073,741,824) or more edges than a `u32`
     /// index can address.
     ///
@@ -235,7 +264,8 @@ impl GraphError {
     }
 
     /// The offending node: the one with the self edge, the unknown dependency or the invalid
-    /// cost, the duplicated name, or the first node of a cycle.
+    /// cost, the duplicated name, the first node of a cycle, or the first node whose body runs
+    /// once.
     ///
     /// # Examples
     ///
@@ -249,7 +279,8 @@ impl GraphError {
             Kind::Cycle(path) => path.first().map(String::as_str),
             Kind::SelfEdge { node, .. }
             | Kind::UnknownNode { node, .. }
-            | Kind::InvalidCost { node, .. } => Some(node),
+            | Kind::InvalidCost { node, .. }
+            | Kind::RunsOnce { node } => Some(node),
             Kind::Duplicate { name } => Some(name),
             Kind::ZeroWorkers | Kind::TooLarge { .. } => None,
         }
@@ -334,6 +365,11 @@ impl fmt::Display for GraphError {
                  (must be finite, not negative and below 584 years)"
             ),
             Kind::ZeroWorkers => f.write_str("a graph needs at least one worker to run (got 0)"),
+            Kind::RunsOnce { node } => write!(
+                f,
+                "node `{node}` runs once (added with `node`, `task_node` or `future_node`): \
+                 a graph that runs again needs `fn_node` bodies"
+            ),
             Kind::TooLarge { what, count, limit } => {
                 write!(
                     f,

@@ -256,6 +256,11 @@ impl WorkerQueues {
         queues
     }
 
+    /// Empty queues like these, for a clone of the graph.
+    pub(super) fn fresh(&self) -> Self {
+        Self::new(self.nodes, self.lanes.clone(), self.ready.len())
+    }
+
     /// Makes the queues of a run on `workers` workers out of these: makes those missing,
     /// drops the extra.
     pub(super) fn fit(&mut self, workers: usize) {
@@ -302,10 +307,10 @@ pub(super) struct GraphRun<S> {
 
 impl<S> GraphRun<S> {
     pub(super) fn new(
-        dag: Dag,
+        dag: Arc<Dag>,
         critical: CriticalPath,
         table: NodeTable,
-        order: ReadyOrder,
+        order: Arc<ReadyOrder>,
         queues: WorkerQueues,
         spawner: S,
         clock: SharedClock,

@@ -125,7 +125,9 @@ impl Graph {
     /// well under a microsecond. (Along a chain of `node` bodies, nodes each of which only the
     /// one before it releases, the bodies move out together, a stretch of the chain at a time,
     /// and the difference is gone.) The closure, and what it captures, lives until the run's
-    /// report is dropped rather than until the node ends.
+    /// report is dropped rather than until the node ends (with copies made by
+    /// [`RunnableGraph::try_clone`], until the last copy and report are). A graph whose bodies
+    /// are all `fn_node`s can be copied to run again without being built again.
     ///
     /// # Examples
     ///
@@ -214,22 +216,26 @@ impl Graph {
         Ok(RunnableGraph {
             queues: WorkerQueues::new(dag.len(), lanes.collect(), default_workers()),
             table: NodeTable::new(&dag, &rank_order, self.bodies),
-            rank_order,
+            rank_order: Arc::new(rank_order),
             critical: CriticalPath::of(&dag),
-            dag,
+            dag: Arc::new(dag),
         })
     }
 }
 
-/// A validated [`Graph`], ready to simulate or run.
+/// A validated [`Graph`], ready to simulate or run. A run consumes it; to run a graph of
+/// [`Graph::fn_node`] bodies again and again, run copies made by
+/// [`try_clone`](Self::try_clone).
 pub struct RunnableGraph {
-    dag: Dag,
+    /// Shared with the graph's clones, as are the rank order, the critical path and what the
+    /// table holds that no run writes.
+    dag: Arc<Dag>,
     /// What a run needs per node, made here (in `rank_order`) so that a run starts without
     /// per-node work.
     table: NodeTable,
     /// The run's ready queues, made here too (see [`WorkerQueues`] for why).
     queues: WorkerQueues,
-    rank_order: ReadyOrder,
+    rank_order: Arc<ReadyOrder>,
     critical: CriticalPath,
 }
 
@@ -294,6 +300,67 @@ impl RunnableGraph {
     pub fn record_node_times(mut self, record: bool) -> Self {
         self.table.set_timed(record);
         self
+    }
+
+    /// Another copy of this graph to run, as it is before its run: for a graph that runs
+    /// again and again (a frame's work, a periodic job), without validating, ranking and
+    /// laying it out again. The copy shares with this one what no run changes (the
+    /// structure, the rank order, the critical path, the successor lists and the bodies), and
+    /// gets state of its own for what a run does change (release counters, records, ready
+    /// queues): it takes a pass over the nodes, a small part of what [`Graph::build`] takes.
+    /// Copies may run at the same time, on one runtime or several; each gets its own report.
+    /// Whether node times are recorded is copied too.
+    ///
+    /// A run moves a [`Graph::node`], [`task_node`](Graph::task_node) or
+    /// [`future_node`](Graph::future_node) body out and consumes it, so only a graph whose
+    /// bodies are all [`Graph::fn_node`]s, called through a shared reference, can be copied.
+    ///
+    /// # Errors
+    ///
+    /// [`GraphError::is_runs_once`], naming the first node (in the order they were added)
+    /// whose body runs once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// use taskyard::Runtime;
+    /// use taskyard::graph::{Graph, Policy};
+    ///
+    /// let frames = Arc::new(AtomicU64::new(0));
+    /// let mut graph = Graph::new();
+    /// graph.fn_node("input", || ());
+    /// graph.fn_node("physics", || ()).after("input");
+    /// let counter = Arc::clone(&frames);
+    /// graph
+    ///     .fn_node("render", move || {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .after("physics");
+    /// let frame = graph.build()?;
+    ///
+    /// let rt = Runtime::builder().workers(2).build()?;
+    /// for _ in 0..3 {
+    ///     let report = rt.run_graph(frame.try_clone()?, Policy::Rank)?.join();
+    ///     assert!(report.nodes().iter().all(|node| node.status().is_done()));
+    /// }
+    /// assert_eq!(frames.load(Ordering::Relaxed), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_clone(&self) -> Result<RunnableGraph, GraphError> {
+        let table = self
+            .table
+            .try_clone(&self.rank_order)
+            .map_err(|node| GraphError::runs_once(self.dag.name(node)))?;
+        Ok(RunnableGraph {
+            dag: Arc::clone(&self.dag),
+            table,
+            queues: self.queues.fresh(),
+            rank_order: Arc::clone(&self.rank_order),
+            critical: self.critical.clone(),
+        })
     }
 }
 
@@ -399,11 +466,8 @@ impl RunnableGraph {
                 // The table is laid out in rank order; another order lays it out again.
                 let order = ReadyOrder::new(&self.dag, other, workers)
                     .expect("an executor has at least one worker");
-                let timed = self.table.timed();
-                let bodies = self.table.into_bodies(&self.rank_order);
-                let mut table = NodeTable::new(&self.dag, &order, bodies);
-                table.set_timed(timed);
-                (order, table)
+                let table = self.table.relaid(&self.dag, &self.rank_order, &order);
+                (Arc::new(order), table)
             }
         };
         let mut queues = self.queues;

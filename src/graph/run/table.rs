@@ -19,7 +19,7 @@ use crate::sync::atomic::{
     AtomicU32, AtomicU64,
     Ordering::{AcqRel, Acquire, Relaxed},
 };
-use crate::sync::{Mutex, TakeOnce};
+use crate::sync::{Arc, Mutex, TakeOnce};
 
 use super::fault;
 use super::work::{NodeBody, NodeWork, SharedWork, StartedBody};
@@ -98,10 +98,12 @@ pub(super) struct Ran {
 /// A node's position in the run's ready order, which indexes its state (see the module docs).
 pub(super) type Slot = u32;
 
-/// Successor lists by slot, of slots.
+/// Successor lists by slot, of slots. No run writes them: the tables of a graph's clones
+/// share them.
+#[derive(Clone)]
 struct SlotLists {
-    offsets: Box<[u32]>,
-    targets: Box<[Slot]>,
+    offsets: Arc<[u32]>,
+    targets: Arc<[Slot]>,
 }
 
 impl SlotLists {
@@ -165,7 +167,16 @@ impl BodyCell {
 /// of that kind: an [`fn_node`](super::Graph::fn_node) graph's entries are then 16 bytes, not
 /// the 32 of a [`BodyCell`], which a chain reads once per node.
 enum BodyCells {
-    Shared(Box<[SharedWork]>),
+    /// Shared with the tables of the graph's clones (see [`NodeTable::try_clone`]), which run
+    /// the same bodies.
+    Shared(Arc<Vec<SharedWork>>),
+    /// Shared bodies that another table, in another order, holds too: a node's is at
+    /// `at[slot]` in `works`. A clone's run in another order than the graph's takes this
+    /// indirection, off the path of the common case, where bodies are laid out by slot.
+    SharedAt {
+        works: Arc<Vec<SharedWork>>,
+        at: Box<[u32]>,
+    },
     /// Every body owned, and no node linked to a successor (no chain).
     Owned(Box<[TakeOnce<NodeWork>]>),
     /// Every body owned, and some nodes on chains.
@@ -181,7 +192,7 @@ impl BodyCells {
                 NodeBody::Shared(work) => work,
                 NodeBody::Owned(_) => unreachable!("every body is shared"),
             });
-            Self::Shared(works.collect())
+            Self::Shared(Arc::new(works.collect()))
         } else if !bodies.iter().any(shared) {
             let works = bodies.into_iter().map(|body| match body {
                 NodeBody::Owned(work) => work,
@@ -197,10 +208,13 @@ impl BodyCells {
         }
     }
 
-    /// The bodies of the nodes that have not started, by slot.
+    /// The owned bodies of the nodes that have not started, by slot (shared ones are
+    /// [`NodeTable::relaid`]'s to move).
     fn into_bodies(self, links: &[SlotLink]) -> Vec<Option<NodeBody>> {
         match self {
-            Self::Shared(works) => works.into_iter().map(NodeBody::Shared).map(Some).collect(),
+            Self::Shared(_) | Self::SharedAt { .. } => {
+                fault("shared bodies are moved by `NodeTable::relaid`")
+            }
             Self::Owned(cells) => cells
                 .into_iter()
                 .map(|cell| cell.into_inner().map(NodeBody::Owned))
@@ -378,6 +392,10 @@ struct SlotLink {
 }
 
 /// Per-node state for one run of a graph, by slot.
+///
+/// The arrays that no run writes (lanes, successor lists, roots, and bodies that are all
+/// [`fn_node`](super::Graph::fn_node)s) are behind `Arc`s, shared with the tables of the
+/// graph's clones; indexing one costs what indexing a `Box` does.
 pub(super) struct NodeTable {
     /// Predecessor events (finishes and starts) each node still waits for: [`SOLE`], a packed
     /// count and time (see [`COUNT_BITS`]), or [`WIDE`].
@@ -388,12 +406,12 @@ pub(super) struct NodeTable {
     /// [`SlotLink`]).
     links: Box<[SlotLink]>,
     bodies: BodyCells,
-    lanes: Box<[Lane]>,
+    lanes: Arc<[Lane]>,
     /// Successors that wait for the node to finish, and those that wait for it to start.
     after_finish: SlotLists,
     after_start: SlotLists,
     /// Nodes that wait for nothing.
-    roots: Box<[Slot]>,
+    roots: Arc<[Slot]>,
     /// Whether runs record each node's times (see `RunnableGraph::record_node_times`).
     timed: bool,
 }
@@ -402,7 +420,22 @@ impl NodeTable {
     /// The state of a run of `dag` in `order`, with `bodies` given by submission index.
     pub(super) fn new(dag: &Dag, order: &ReadyOrder, bodies: Vec<NodeBody>) -> Self {
         debug_assert_eq!(bodies.len(), dag.len());
-        let mut bodies: Vec<Option<NodeBody>> = bodies.into_iter().map(Some).collect();
+        Self::with_bodies(dag, order, |links| {
+            let mut bodies: Vec<Option<NodeBody>> = bodies.into_iter().map(Some).collect();
+            let by_slot = (0..dag.len() as Slot).map(|slot| {
+                let node = order.node_at(slot);
+                bodies[node.index()].take().expect("one body per node")
+            });
+            BodyCells::new(by_slot.collect(), links)
+        })
+    }
+
+    /// [`new`](Self::new), with the bodies made by `bodies` from the nodes' links.
+    fn with_bodies(
+        dag: &Dag,
+        order: &ReadyOrder,
+        bodies: impl FnOnce(&[SlotLink]) -> BodyCells,
+    ) -> Self {
         let nodes = || (0..dag.len() as Slot).map(|slot| order.node_at(slot));
         let pending = nodes()
             .map(|node| match u64::from(dag.pending(node)) {
@@ -413,7 +446,7 @@ impl NodeTable {
             .collect();
         let after_finish = SlotLists::new(dag, order, Dag::successors_after_finish);
         let after_start = SlotLists::new(dag, order, Dag::successors_after_start);
-        let lanes: Box<[Lane]> = nodes().map(|node| dag.lane(node)).collect();
+        let lanes: Arc<[Lane]> = nodes().map(|node| dag.lane(node)).collect();
         let links = (0..dag.len() as Slot)
             .map(|slot| {
                 let next = match after_finish.of(slot) {
@@ -432,12 +465,7 @@ impl NodeTable {
                 }
             })
             .collect::<Box<[SlotLink]>>();
-        let bodies = BodyCells::new(
-            nodes()
-                .map(|node| bodies[node.index()].take().expect("one body per node"))
-                .collect(),
-            &links,
-        );
+        let bodies = bodies(&links);
         Self {
             pending,
             records: nodes().map(|_| NodeRecord::default()).collect(),
@@ -453,6 +481,46 @@ impl NodeTable {
         }
     }
 
+    /// A table for another run of the same graph, from this one, which has not run (it is
+    /// laid out in `order`): counters, records and outcomes of its own, copied from this
+    /// one's, which are as they were made, and everything no run writes shared with this one,
+    /// bodies included. `Err` with a node whose body runs once (every body must be shared),
+    /// the first submitted.
+    pub(super) fn try_clone(&self, order: &ReadyOrder) -> Result<Self, NodeId> {
+        let bodies = match &self.bodies {
+            BodyCells::Shared(works) => BodyCells::Shared(Arc::clone(works)),
+            BodyCells::SharedAt { .. } => fault("a graph's own table is in its rank order"),
+            BodyCells::Owned(_) | BodyCells::Chained(_) => {
+                return Err(NodeId(0));
+            }
+            BodyCells::Mixed(cells) => {
+                let owned = (0..cells.len() as Slot)
+                    .filter(|&slot| matches!(cells[slot as usize], BodyCell::Owned(_)))
+                    .map(|slot| order.node_at(slot));
+                return Err(owned.min().expect("a mixed table has an owned body"));
+            }
+        };
+        // Copied in slot order, not worked out again from the graph: the graph's arrays are
+        // by node, and a wavefront's rank order visits them a diagonal at a time, a cache
+        // miss per node (clones took 15.6 ns per node on a 1024 x 1024 wavefront that way).
+        let pending = self.pending.iter().map(|p| AtomicU64::new(p.load(Relaxed)));
+        let links = self.links.iter().map(|link| SlotLink {
+            next: link.next,
+            outcome: AtomicU32::new(link.outcome.load(Relaxed)),
+        });
+        Ok(Self {
+            pending: pending.collect(),
+            records: self.records.iter().map(|_| NodeRecord::default()).collect(),
+            links: links.collect(),
+            bodies,
+            lanes: Arc::clone(&self.lanes),
+            after_finish: self.after_finish.clone(),
+            after_start: self.after_start.clone(),
+            roots: Arc::clone(&self.roots),
+            timed: self.timed,
+        })
+    }
+
     pub(super) fn timed(&self) -> bool {
         self.timed
     }
@@ -461,18 +529,40 @@ impl NodeTable {
         self.timed = timed;
     }
 
-    /// The body of every node, by submission index, from a table that never ran (for a run in
-    /// another order than the one this table was made for, `order`).
-    pub(super) fn into_bodies(self, order: &ReadyOrder) -> Vec<NodeBody> {
-        let by_slot = self.bodies.into_bodies(&self.links);
-        let mut bodies: Vec<Option<NodeBody>> = (0..by_slot.len()).map(|_| None).collect();
+    /// This table, which never ran and is laid out in `from` order, the graph's rank order,
+    /// laid out in `to` order instead, for a run under another policy. Bodies that no other
+    /// table holds move over; shared ones (the graph was cloned) stay where they are, and the
+    /// new table finds each node's through an index.
+    pub(super) fn relaid(self, dag: &Dag, from: &ReadyOrder, to: &ReadyOrder) -> Self {
+        let timed = self.timed;
+        let by_slot = match self.bodies {
+            // `try_unwrap`, not a look at the count: a clone may be cloned again meanwhile.
+            BodyCells::Shared(works) => match Arc::try_unwrap(works) {
+                Ok(works) => works.into_iter().map(NodeBody::Shared).map(Some).collect(),
+                Err(works) => {
+                    let slots = from.positions();
+                    let at = (0..dag.len() as Slot).map(|slot| slots[to.node_at(slot).index()]);
+                    let bodies = BodyCells::SharedAt {
+                        works,
+                        at: at.collect(),
+                    };
+                    let mut table = Self::with_bodies(dag, to, |_| bodies);
+                    table.set_timed(timed);
+                    return table;
+                }
+            },
+            bodies => bodies.into_bodies(&self.links),
+        };
+        let mut by_node: Vec<Option<NodeBody>> = (0..dag.len()).map(|_| None).collect();
         for (slot, body) in by_slot.into_iter().enumerate() {
-            bodies[order.node_at(slot as Slot).index()] = body;
+            by_node[from.node_at(slot as Slot).index()] = body;
         }
-        bodies
+        let bodies = by_node
             .into_iter()
-            .map(|body| body.expect("a table that never ran has every node's body"))
-            .collect()
+            .map(|body| body.expect("a table that never ran has every node's body"));
+        let mut table = Self::new(dag, to, bodies.collect());
+        table.set_timed(timed);
+        table
     }
 
     pub(super) fn lane(&self, slot: Slot) -> Lane {
@@ -624,6 +714,7 @@ impl NodeTable {
         let index = slot as usize;
         match &self.bodies {
             BodyCells::Shared(works) => StartedBody::Shared(&works[index]),
+            BodyCells::SharedAt { works, at } => StartedBody::Shared(&works[at[index] as usize]),
             BodyCells::Owned(cells) => StartedBody::Owned(take_owned(&cells[index])),
             BodyCells::Chained(chained) => StartedBody::Owned(chained.take(slot, stash)),
             BodyCells::Mixed(cells) => match &cells[index] {
@@ -710,9 +801,9 @@ impl NodeTable {
 
 /// What a run records of its nodes; shared with the report, which builds its lines from it.
 pub(super) struct RunRecord {
-    pub(super) dag: Dag,
+    pub(super) dag: Arc<Dag>,
     /// The run's ready order, which maps nodes to slots.
-    pub(super) order: ReadyOrder,
+    pub(super) order: Arc<ReadyOrder>,
     pub(super) table: NodeTable,
     pub(super) failures: Mutex<Vec<(NodeId, String)>>,
 }
@@ -1009,9 +1100,18 @@ mod tests {
 
         ran.lock().unwrap().clear();
         let table = NodeTable::new(&dag, &order, bodies(&dag));
-        for body in table.into_bodies(&order) {
-            let NodeBody::Owned(work) = body else {
-                panic!("every body is owned")
+        let mut by_node: Vec<Option<NodeBody>> = (0..dag.len()).map(|_| None).collect();
+        for (slot, body) in table
+            .bodies
+            .into_bodies(&table.links)
+            .into_iter()
+            .enumerate()
+        {
+            by_node[order.node_at(slot as Slot).index()] = body;
+        }
+        for body in by_node {
+            let Some(NodeBody::Owned(work)) = body else {
+                panic!("every body is owned and there")
             };
             run(StartedBody::Owned(work));
         }
