@@ -754,6 +754,8 @@ fn bench_shape(c: &mut Criterion, shape: &str, g: &'static Adjacency) {
             )
         });
     });
+    // Not held through the peers' entries, whose memory it would share.
+    drop(template);
     let rayon_entries = [
         ("rayon_counters", false, false),
         ("rayon_counters_cont", true, false),
