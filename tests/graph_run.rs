@@ -33,6 +33,13 @@ struct Ticks {
     runs: Mutex<Vec<usize>>,
 }
 
+/// Clears what the bodies of [`random_graph`] record, for a run of `n` nodes.
+fn reset_ticks(ticks: &Ticks, n: usize) {
+    *ticks.start.lock().unwrap() = vec![None; n];
+    *ticks.end.lock().unwrap() = vec![None; n];
+    *ticks.runs.lock().unwrap() = vec![0; n];
+}
+
 /// A random DAG (edges only from lower to higher index, so acyclic): returns the graph and the
 /// edges as (pred, succ, is_start_edge). Every node's body is added with `Graph::node`.
 fn random_graph(seed: u64, n: usize, ticks: &Arc<Ticks>) -> (Graph, Vec<(usize, usize, bool)>) {
@@ -48,9 +55,7 @@ fn random_graph_with(
     shared: impl Fn(usize) -> bool,
 ) -> (Graph, Vec<(usize, usize, bool)>) {
     let mut rng = Rng(seed);
-    *ticks.start.lock().unwrap() = vec![None; n];
-    *ticks.end.lock().unwrap() = vec![None; n];
-    *ticks.runs.lock().unwrap() = vec![0; n];
+    reset_ticks(ticks, n);
     let mut graph = Graph::new();
     let mut edges = Vec::new();
     for i in 0..n {
@@ -1039,13 +1044,6 @@ fn untimed_run_on_two_workers_runs_every_node_once() {
             .all(|n| n.status().is_done() && n.worker().is_some() && n.start().is_none())
     );
     assert!(report.makespan() > Duration::ZERO);
-}
-
-/// Clears what the bodies of [`random_graph`] record, for another run of the same graph.
-fn reset_ticks(ticks: &Ticks, n: usize) {
-    *ticks.start.lock().unwrap() = vec![None; n];
-    *ticks.end.lock().unwrap() = vec![None; n];
-    *ticks.runs.lock().unwrap() = vec![0; n];
 }
 
 /// A graph of `fn_node` bodies built once runs again and again through copies, under every

@@ -208,13 +208,19 @@ impl BodyCells {
         }
     }
 
-    /// The owned bodies of the nodes that have not started, by slot (shared ones are
-    /// [`NodeTable::relaid`]'s to move).
-    fn into_bodies(self, links: &[SlotLink]) -> Vec<Option<NodeBody>> {
-        match self {
-            Self::Shared(_) | Self::SharedAt { .. } => {
-                fault("shared bodies are moved by `NodeTable::relaid`")
-            }
+    /// The bodies of the nodes that have not started, by slot; `Err` with the shared bodies
+    /// when another table holds them too (the graph was cloned), so none can be moved out.
+    fn into_bodies(
+        self,
+        links: &[SlotLink],
+    ) -> Result<Vec<Option<NodeBody>>, Arc<Vec<SharedWork>>> {
+        Ok(match self {
+            // `try_unwrap`, not a look at the count: a clone may be cloned again meanwhile.
+            Self::Shared(works) => Arc::try_unwrap(works)?
+                .into_iter()
+                .map(|work| Some(NodeBody::Shared(work)))
+                .collect(),
+            Self::SharedAt { .. } => fault("a graph's own table is in its rank order"),
             Self::Owned(cells) => cells
                 .into_iter()
                 .map(|cell| cell.into_inner().map(NodeBody::Owned))
@@ -225,7 +231,7 @@ impl BodyCells {
                 .map(|work| work.map(NodeBody::Owned))
                 .collect(),
             Self::Mixed(cells) => cells.into_iter().map(BodyCell::into_body).collect(),
-        }
+        })
     }
 }
 
@@ -510,7 +516,9 @@ impl NodeTable {
         });
         Ok(Self {
             pending: pending.collect(),
-            records: self.records.iter().map(|_| NodeRecord::default()).collect(),
+            records: (0..self.records.len())
+                .map(|_| NodeRecord::default())
+                .collect(),
             links: links.collect(),
             bodies,
             lanes: Arc::clone(&self.lanes),
@@ -529,38 +537,38 @@ impl NodeTable {
         self.timed = timed;
     }
 
+    /// The body of every node, by submission index, from a table that never ran, laid out in
+    /// `order`; `Err` with the shared bodies when another table holds them too.
+    fn into_bodies(self, order: &ReadyOrder) -> Result<Vec<NodeBody>, Arc<Vec<SharedWork>>> {
+        let by_slot = self.bodies.into_bodies(&self.links)?;
+        let mut by_node: Vec<Option<NodeBody>> = (0..by_slot.len()).map(|_| None).collect();
+        for (slot, body) in by_slot.into_iter().enumerate() {
+            by_node[order.node_at(slot as Slot).index()] = body;
+        }
+        let bodies = by_node
+            .into_iter()
+            .map(|body| body.expect("a table that never ran has every node's body"));
+        Ok(bodies.collect())
+    }
+
     /// This table, which never ran and is laid out in `from` order, the graph's rank order,
     /// laid out in `to` order instead, for a run under another policy. Bodies that no other
     /// table holds move over; shared ones (the graph was cloned) stay where they are, and the
     /// new table finds each node's through an index.
     pub(super) fn relaid(self, dag: &Dag, from: &ReadyOrder, to: &ReadyOrder) -> Self {
         let timed = self.timed;
-        let by_slot = match self.bodies {
-            // `try_unwrap`, not a look at the count: a clone may be cloned again meanwhile.
-            BodyCells::Shared(works) => match Arc::try_unwrap(works) {
-                Ok(works) => works.into_iter().map(NodeBody::Shared).map(Some).collect(),
-                Err(works) => {
-                    let slots = from.positions();
-                    let at = (0..dag.len() as Slot).map(|slot| slots[to.node_at(slot).index()]);
-                    let bodies = BodyCells::SharedAt {
-                        works,
-                        at: at.collect(),
-                    };
-                    let mut table = Self::with_bodies(dag, to, |_| bodies);
-                    table.set_timed(timed);
-                    return table;
-                }
-            },
-            bodies => bodies.into_bodies(&self.links),
+        let mut table = match self.into_bodies(from) {
+            Ok(bodies) => Self::new(dag, to, bodies),
+            Err(works) => {
+                let slots = from.positions();
+                let at = (0..dag.len() as Slot).map(|slot| slots[to.node_at(slot).index()]);
+                let bodies = BodyCells::SharedAt {
+                    works,
+                    at: at.collect(),
+                };
+                Self::with_bodies(dag, to, |_| bodies)
+            }
         };
-        let mut by_node: Vec<Option<NodeBody>> = (0..dag.len()).map(|_| None).collect();
-        for (slot, body) in by_slot.into_iter().enumerate() {
-            by_node[from.node_at(slot as Slot).index()] = body;
-        }
-        let bodies = by_node
-            .into_iter()
-            .map(|body| body.expect("a table that never ran has every node's body"));
-        let mut table = Self::new(dag, to, bodies.collect());
         table.set_timed(timed);
         table
     }
@@ -1100,18 +1108,12 @@ mod tests {
 
         ran.lock().unwrap().clear();
         let table = NodeTable::new(&dag, &order, bodies(&dag));
-        let mut by_node: Vec<Option<NodeBody>> = (0..dag.len()).map(|_| None).collect();
-        for (slot, body) in table
-            .bodies
-            .into_bodies(&table.links)
-            .into_iter()
-            .enumerate()
-        {
-            by_node[order.node_at(slot as Slot).index()] = body;
-        }
-        for body in by_node {
-            let Some(NodeBody::Owned(work)) = body else {
-                panic!("every body is owned and there")
+        let Ok(bodies) = table.into_bodies(&order) else {
+            panic!("no other table holds them")
+        };
+        for body in bodies {
+            let NodeBody::Owned(work) = body else {
+                panic!("every body is owned")
             };
             run(StartedBody::Owned(work));
         }
