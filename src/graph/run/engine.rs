@@ -297,12 +297,18 @@ pub(super) struct GraphRun<S> {
     /// Per lane, searchers that are running or queued to run (not those whose node waits).
     searching: CachePadded<[AtomicUsize; Lane::COUNT]>,
     /// Nodes not yet ended, less what searchers have not flushed yet.
-    remaining: AtomicUsize,
+    ///
+    /// This, `makespan` and `done` are written by every worker (each searcher step ends with
+    /// the first two) and sit each on a line of its own: laid out by the compiler, they
+    /// shared one with `clock`, `origin` and `workers`, which every clock reading reads, so a
+    /// step's end on one worker took from the other the line its next reading needed (a
+    /// cross-core line transfer takes about 200 ns on the 2-core bench host).
+    remaining: CachePadded<AtomicUsize>,
     /// Per worker, nanoseconds spent running nodes started on it, and the latest end of any
     /// node: added up by searchers as they go, so the report needs no pass over the nodes.
     busy: Vec<CachePadded<AtomicU64>>,
-    makespan: AtomicU64,
-    done: Mutex<Done>,
+    makespan: CachePadded<AtomicU64>,
+    done: CachePadded<Mutex<Done>>,
 }
 
 impl<S> GraphRun<S> {
@@ -324,10 +330,10 @@ impl<S> GraphRun<S> {
             clock,
             ready: queues.ready,
             searching: CachePadded::new(std::array::from_fn(|_| AtomicUsize::new(0))),
-            remaining: AtomicUsize::new(dag.len()),
+            remaining: CachePadded::new(AtomicUsize::new(dag.len())),
             busy: queues.busy,
-            makespan: AtomicU64::new(0),
-            done: Mutex::new(Done::default()),
+            makespan: CachePadded::new(AtomicU64::new(0)),
+            done: CachePadded::new(Mutex::new(Done::default())),
             record: Arc::new(RunRecord {
                 dag,
                 order,
