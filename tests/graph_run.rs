@@ -492,13 +492,14 @@ fn future_and_state_machine_nodes() {
     ));
 }
 
-/// A chain long enough to span several searcher steps, with closures and shared bodies mixed,
-/// a node that yields in the middle and one that panics (or returns an error) further on: every
-/// node before the failure runs once and in order, and every node after it is skipped because
-/// of it. The same with owned bodies only (closures and the yielding task), whose chain hands
-/// its bodies out together and takes them back at each step's end, at the yield and at the
-/// failure, and with shared bodies only (no yield then), which run their links in a loop of
-/// their own.
+/// A chain long enough to span several searcher steps (the 9,000 nodes before its failure are
+/// more than two steps' node budget, whatever the clock says), with closures and shared bodies
+/// mixed, a node that yields in the middle and one that panics (or returns an error) further
+/// on: every node before the failure runs once and in order, and every node after it is
+/// skipped because of it. The same with owned bodies only (closures and the yielding task),
+/// whose chain hands its bodies out together and takes them back at each step's end, at the
+/// yield and at the failure, and with shared bodies only (no yield then), which run their links
+/// in a loop of their own.
 #[test]
 fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
     use taskyard::{Cx, Step, Task};
@@ -514,9 +515,9 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
             Step::Done(())
         }
     }
-    const NODES: usize = 1_000;
-    const YIELDS: usize = 300;
-    const FAILS: usize = 700;
+    const NODES: usize = 10_000;
+    const YIELDS: usize = 3_000;
+    const FAILS: usize = 9_000;
     #[derive(Clone, Copy, PartialEq)]
     enum Bodies {
         Mixed,
@@ -556,11 +557,11 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
         assert_eq!(*ran.lock().unwrap(), (0..FAILS).collect::<Vec<_>>());
         let nodes = report.nodes();
         assert!(nodes[..FAILS].iter().all(|node| node.status().is_done()));
-        let expected = if error { "" } else { "panicked: " }.to_owned() + "node 700 gives up";
+        let expected = if error { "" } else { "panicked: " }.to_owned() + "node 9000 gives up";
         assert_eq!(nodes[FAILS].error(), Some(expected.as_str()));
         for node in &nodes[FAILS + 1..] {
             match node.status() {
-                NodeStatus::Skipped { cause } => assert_eq!(report.node(cause).name(), "n700"),
+                NodeStatus::Skipped { cause } => assert_eq!(report.node(cause).name(), "n9000"),
                 other => panic!("{} should be skipped, is {other:?}", node.name()),
             }
         }
@@ -576,6 +577,9 @@ fn a_long_chain_runs_in_order_through_yields_step_ends_and_a_failure() {
                         ran,
                         error,
                     );
+                    // No step runs more than its node budget, 4,096 nodes.
+                    let steps: u64 = rt.metrics().workers.iter().map(|w| w.steps).sum();
+                    assert!(steps >= 3, "{steps} steps");
                 }
                 let ex = LocalExecutor::new();
                 let (graph, ran) = chain(timed, bodies, error);
