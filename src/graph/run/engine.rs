@@ -308,7 +308,8 @@ pub(super) struct GraphRun<S> {
     /// the first two) and sit each on a line of its own: laid out by the compiler, they
     /// shared one with `clock`, `origin` and `workers`, which every clock reading reads, so a
     /// step's end on one worker took from the other the line its next reading needed (a
-    /// cross-core line transfer takes about 200 ns on the 2-core bench host).
+    /// cross-core round trip of a line took 57 ns or 390-460 ns on the 2-core bench host of
+    /// session 25, depending on where its two vCPUs sat).
     remaining: CachePadded<AtomicUsize>,
     /// Per worker, nanoseconds spent running nodes started on it, and the latest end of any
     /// node: added up by searchers as they go, so the report needs no pass over the nodes.
