@@ -141,23 +141,22 @@ impl ListSchedules {
     /// [`exists_within`](Self::exists_within), with or without the cuts.
     fn search(dag: &Dag, workers: usize, limit: u64, cut: bool) -> bool {
         assert!(dag.len() <= 64, "a task set is one u64");
+        // With costs, a node's rank is the longest path from its start to the end.
+        assert!(dag.has_costs(), "ranks are cost-weighted paths");
         let costs: Vec<u64> = dag
             .nodes()
             .map(|v| dag.cost(v).as_millis() as u64)
             .collect();
+        let tail: Vec<u64> = dag.nodes().map(|v| dag.rank(v) / 1_000_000).collect();
         let mut waits_for = vec![0u64; dag.len()];
-        let mut tail = vec![0u64; dag.len()];
-        for &v in dag.topological_order().iter().rev() {
+        for v in dag.nodes() {
             assert!(
                 dag.successors_after_start(v).is_empty(),
                 "finish edges only"
             );
-            let after = dag.successors_after_finish(v);
-            for s in after {
+            for s in dag.successors_after_finish(v) {
                 waits_for[s.index()] |= 1 << v.index();
             }
-            let longest_after = after.iter().map(|s| tail[s.index()]).max();
-            tail[v.index()] = costs[v.index()] + longest_after.unwrap_or(0);
         }
         let mut search = ListSchedules {
             costs,

@@ -96,7 +96,7 @@ use crate::time::SharedClock;
 ///
 /// The time budget is what ends a step. The node count is there for a clock that does not move
 /// (an injected one), and is above what fits in the budget unless nodes take under 12 ns: a
-/// runtime step costs about 300 ns on the bench host (the yield and the pick, two clock
+/// runtime step cost about 300 ns on session 25's bench host (the yield and the pick, two clock
 /// readings, the run's totals), which a step of 256 nodes made 1.1 ns per node of a chain of
 /// tiny ones (6.1 ns per node against 5.0 with 4,096, on one worker or two).
 pub(super) const CONTINUATION_BUDGET: Duration = Duration::from_micros(50);
